@@ -1,0 +1,124 @@
+"""Turning events and message bodies into the leaf values that patterns are matched against.
+
+A JSON document is seen as a set of *leaves*: a dotted path (``detail.state``) and a scalar value.
+Arrays contribute one leaf per element. An event key that itself contains a dot joins like
+nested keys do, as Amazon EventBridge does: ``{"a.b": 1}`` and ``{"a": {"b": 1}}`` both give the
+leaf ``a.b``. Objects and empty arrays are not leaves, so ``exists`` only ever sees scalars.
+
+Each leaf carries its *array context*: for every array of objects it sits in, which array and
+which element. Two leaves can satisfy one rule together only if they agree on every array they
+share (``items[0].type`` and ``items[1].price`` cannot), which is the "array consistency"
+that aws/event-ruler applies to JSON events.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeAlias
+
+from archlab.routing.errors import InvalidEvent
+from archlab.routing.predicates import Scalar
+
+ArrayContext: TypeAlias = tuple[tuple[int, int], ...]
+"""Pairs of (array identity, element index), outermost array first."""
+
+Leaves: TypeAlias = dict[str, list[tuple[Scalar, ArrayContext]]]
+
+
+def load_document(document: Any, what: str = "event") -> dict[str, Any]:
+    """Accept a mapping or JSON text; anything else is an :class:`InvalidEvent`."""
+    if isinstance(document, (str, bytes, bytearray)):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as error:
+            raise InvalidEvent(
+                f"{what} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+            ) from None
+        except UnicodeDecodeError as error:
+            raise InvalidEvent(f"{what} is not UTF-8 text: {error.reason}") from None
+    if not isinstance(document, dict):
+        raise InvalidEvent(f"{what} must be a JSON object, got {json_type_name(document)}")
+    return document
+
+
+def json_type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def flatten(document: dict[str, Any], wanted: frozenset[str] | None = None) -> Leaves:
+    """The leaves of ``document``.
+
+    ``wanted``, when given, holds every path some rule uses *and every dotted prefix of one*;
+    keys outside it are skipped without being walked, which is what keeps matching cost tied to
+    what the rules look at rather than to the size of the event.
+    """
+    leaves: Leaves = {}
+    _walk_object(document, "", (), leaves, wanted)
+    return leaves
+
+
+def _walk_object(
+    node: dict[str, Any],
+    prefix: str,
+    context: ArrayContext,
+    leaves: Leaves,
+    wanted: frozenset[str] | None,
+) -> None:
+    for key, value in node.items():
+        path = prefix + key if prefix else key
+        if wanted is not None and path not in wanted:
+            continue
+        _walk_value(value, path, context, leaves, wanted)
+
+
+def _walk_value(
+    value: Any,
+    path: str,
+    context: ArrayContext,
+    leaves: Leaves,
+    wanted: frozenset[str] | None,
+) -> None:
+    if isinstance(value, dict):
+        _walk_object(value, path + ".", context, leaves, wanted)
+    elif isinstance(value, list):
+        array_id = id(value)
+        for index, element in enumerate(value):
+            if isinstance(element, (dict, list)):
+                _walk_value(element, path, (*context, (array_id, index)), leaves, wanted)
+            else:
+                _add_leaf(leaves, path, element, context)
+    else:
+        _add_leaf(leaves, path, value, context)
+
+
+def _add_leaf(leaves: Leaves, path: str, value: Any, context: ArrayContext) -> None:
+    found = leaves.get(path)
+    if found is None:
+        leaves[path] = [(value, context)]
+    else:
+        found.append((value, context))
+
+
+def merge_contexts(held: ArrayContext, new: ArrayContext) -> ArrayContext | None:
+    """The combined context of two leaves, or None when they sit in different elements."""
+    if not new:
+        return held
+    if not held:
+        return new
+    chosen = dict(held)
+    for array_id, index in new:
+        if chosen.setdefault(array_id, index) != index:
+            return None
+    return tuple(chosen.items())

@@ -1,0 +1,439 @@
+"""One field's transitions in the rule index, looked up by value instead of tried one by one.
+
+A :class:`FieldIndex` holds every ``predicate -> next state`` transition that leaves one state of
+the rule machine on one field path. Given a value it returns the states of all predicates that
+hold, with a cost that depends on the value and on how many predicates hold, not on how many
+there are:
+
+* exact values: a hash lookup per JSON type (numbers by value, so ``300`` finds ``300.0``);
+* prefixes and suffixes: one hash lookup per distinct prefix length in use;
+* equals-ignore-case: a hash lookup of the lower-cased value;
+* wildcards: candidates found by their literal head (or tail) like prefixes, then checked;
+* numeric ranges: a segment tree over the range end points (a bisect and a walk to the root);
+* CIDR blocks: one hash lookup per prefix length in use;
+* anything-but and ``exists``: grouped per field; they hold for most values, so they are the
+  transitions that are taken, not searched for.
+
+Targets are ``list`` objects shared between :attr:`targets` and the lookup tables, so adding a
+second next state for an existing predicate needs no table update.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import math
+from typing import Generic, TypeVar
+
+from archlab.routing.predicates import (
+    AnythingBut,
+    Cidr,
+    EqualsIgnoreCase,
+    Exact,
+    Exists,
+    Numeric,
+    Predicate,
+    Prefix,
+    Scalar,
+    Suffix,
+    Wildcard,
+    parse_ip,
+)
+
+T = TypeVar("T")
+
+LINEAR_NUMERIC_LIMIT = 8
+"""Up to this many ranges on one field, testing each beats maintaining a segment tree."""
+
+
+class FieldIndex(Generic[T]):
+    """Transitions from one state on one field; ``T`` is the state type."""
+
+    __slots__ = (
+        "absent",
+        "anything_but",
+        "cidr",
+        "exact_number",
+        "exact_other",
+        "exact_string",
+        "folded",
+        "numeric",
+        "prefixes",
+        "present",
+        "suffixes",
+        "targets",
+        "wildcards",
+    )
+
+    def __init__(self) -> None:
+        self.targets: dict[Predicate, list[T]] = {}
+        self.exact_string: dict[str, list[T]] = {}
+        self.exact_number: dict[float, list[T]] = {}
+        self.exact_other: dict[tuple[str, Scalar], list[T]] = {}
+        self.folded: dict[str, list[T]] = {}
+        self.prefixes: AffixTable[list[T]] | None = None
+        self.suffixes: AffixTable[list[T]] | None = None
+        self.wildcards: WildcardTable[T] | None = None
+        self.numeric: NumericTable[T] | None = None
+        self.cidr: CidrTable[T] | None = None
+        self.anything_but: list[tuple[AnythingBut, list[T]]] = []
+        self.present: list[T] = []
+        """Targets of ``exists: true``: taken for any value."""
+        self.absent: list[T] = []
+        """Targets of ``exists: false``: taken when the field has no value."""
+
+    def __bool__(self) -> bool:
+        return bool(self.targets)
+
+    def add(self, predicate: Predicate, target: T) -> None:
+        targets = self.targets.get(predicate)
+        if targets is not None:
+            targets.append(target)
+            return
+        targets = self.targets[predicate] = [target]
+        match predicate:
+            case Exact(kind="string", value=str() as text):
+                self.exact_string[text] = targets
+            case Exact(kind="number", value=int() | float() as number):
+                self.exact_number[number] = targets
+            case Exact(kind=kind, value=value):
+                self.exact_other[(kind, value)] = targets
+            case EqualsIgnoreCase(folded=folded):
+                self.folded[folded] = targets
+            case Prefix():
+                if self.prefixes is None:
+                    self.prefixes = AffixTable(from_end=False)
+                self.prefixes.add(predicate.text, predicate.ignore_case, targets)
+            case Suffix():
+                if self.suffixes is None:
+                    self.suffixes = AffixTable(from_end=True)
+                self.suffixes.add(predicate.text, predicate.ignore_case, targets)
+            case Wildcard():
+                if self.wildcards is None:
+                    self.wildcards = WildcardTable()
+                self.wildcards.add(predicate, targets)
+            case Numeric():
+                if self.numeric is None:
+                    self.numeric = NumericTable()
+                self.numeric.add(predicate, targets)
+            case Cidr():
+                if self.cidr is None:
+                    self.cidr = CidrTable()
+                self.cidr.add(predicate, targets)
+            case AnythingBut():
+                self.anything_but.append((predicate, targets))
+            case Exists(present=True):
+                self.present = targets
+            case Exists(present=False):
+                self.absent = targets
+
+    def remove(self, predicate: Predicate, target: T) -> None:
+        targets = self.targets[predicate]
+        targets.remove(target)
+        if targets:
+            return
+        del self.targets[predicate]
+        match predicate:
+            case Exact(kind="string", value=str() as text):
+                del self.exact_string[text]
+            case Exact(kind="number", value=int() | float() as number):
+                del self.exact_number[number]
+            case Exact(kind=kind, value=value):
+                del self.exact_other[(kind, value)]
+            case EqualsIgnoreCase(folded=folded):
+                del self.folded[folded]
+            case Prefix():
+                assert self.prefixes is not None
+                self.prefixes.remove(predicate.text, predicate.ignore_case)
+                self.prefixes = self.prefixes or None
+            case Suffix():
+                assert self.suffixes is not None
+                self.suffixes.remove(predicate.text, predicate.ignore_case)
+                self.suffixes = self.suffixes or None
+            case Wildcard():
+                assert self.wildcards is not None
+                self.wildcards.remove(predicate)
+                self.wildcards = self.wildcards or None
+            case Numeric():
+                assert self.numeric is not None
+                self.numeric.remove(predicate)
+                self.numeric = self.numeric or None
+            case Cidr():
+                assert self.cidr is not None
+                self.cidr.remove(predicate)
+                self.cidr = self.cidr or None
+            case AnythingBut():
+                self.anything_but = [e for e in self.anything_but if e[0] != predicate]
+            case Exists(present=True):
+                self.present = []
+            case Exists(present=False):
+                self.absent = []
+
+    def collect(self, value: Scalar, out: list[T]) -> None:
+        """Append to ``out`` the targets of every predicate that holds for ``value``."""
+        if isinstance(value, str):
+            hit = self.exact_string.get(value)
+            if hit:
+                out.extend(hit)
+            folded: str | None = None
+            if self.folded:
+                folded = value.lower()
+                hit = self.folded.get(folded)
+                if hit:
+                    out.extend(hit)
+            if self.prefixes is not None:
+                folded = folded if folded is not None else value.lower()
+                for targets in self.prefixes.matches(value, folded):
+                    out.extend(targets)
+            if self.suffixes is not None:
+                folded = folded if folded is not None else value.lower()
+                for targets in self.suffixes.matches(value, folded):
+                    out.extend(targets)
+            if self.wildcards is not None:
+                self.wildcards.collect(value, out)
+            if self.cidr is not None:
+                self.cidr.collect(value, out)
+        elif isinstance(value, bool) or value is None:
+            hit = self.exact_other.get(("boolean" if value is not None else "null", value))
+            if hit:
+                out.extend(hit)
+        elif isinstance(value, (int, float)):
+            hit = self.exact_number.get(value)
+            if hit:
+                out.extend(hit)
+            if self.numeric is not None:
+                self.numeric.collect(value, out)
+        for predicate, targets in self.anything_but:
+            if predicate.test(value):
+                out.extend(targets)
+        if self.present:
+            out.extend(self.present)
+
+
+V = TypeVar("V")
+
+
+class AffixTable(Generic[V]):
+    """Strings by length, so a value is checked with one lookup per length in use."""
+
+    __slots__ = ("by_length", "from_end", "lengths")
+
+    def __init__(self, from_end: bool) -> None:
+        self.from_end = from_end
+        self.by_length: dict[tuple[int, bool], dict[str, V]] = {}
+        self.lengths: list[tuple[int, bool]] = []
+        """Sorted (length, ignore_case) pairs in use."""
+
+    def __bool__(self) -> bool:
+        return bool(self.lengths)
+
+    def key(self, text: str, ignore_case: bool) -> tuple[tuple[int, bool], str]:
+        stored = text.lower() if ignore_case else text
+        return (len(stored), ignore_case), stored
+
+    def add(self, text: str, ignore_case: bool, item: V) -> None:
+        slot, stored = self.key(text, ignore_case)
+        table = self.by_length.get(slot)
+        if table is None:
+            table = self.by_length[slot] = {}
+            bisect.insort(self.lengths, slot)
+        table[stored] = item
+
+    def get(self, text: str, ignore_case: bool) -> V | None:
+        slot, stored = self.key(text, ignore_case)
+        return self.by_length.get(slot, {}).get(stored)
+
+    def remove(self, text: str, ignore_case: bool) -> None:
+        slot, stored = self.key(text, ignore_case)
+        table = self.by_length[slot]
+        del table[stored]
+        if not table:
+            del self.by_length[slot]
+            self.lengths.remove(slot)
+
+    def matches(self, value: str, folded: str) -> list[V]:
+        found = []
+        for slot in self.lengths:
+            length, ignore_case = slot
+            subject = folded if ignore_case else value
+            if length > len(subject):
+                continue
+            piece = subject[len(subject) - length :] if self.from_end else subject[:length]
+            item = self.by_length[slot].get(piece)
+            if item is not None:
+                found.append(item)
+        return found
+
+
+class WildcardTable(Generic[T]):
+    """Wildcards grouped by their literal head, else their literal tail, else kept in a list."""
+
+    __slots__ = ("by_head", "by_tail", "rest")
+
+    def __init__(self) -> None:
+        self.by_head: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=False)
+        self.by_tail: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=True)
+        self.rest: dict[Wildcard, list[T]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_head or self.by_tail or self.rest)
+
+    def group(self, wildcard: Wildcard, create: bool) -> dict[Wildcard, list[T]] | None:
+        if wildcard.head:
+            table, text = self.by_head, wildcard.head
+        elif wildcard.tail:
+            table, text = self.by_tail, wildcard.tail
+        else:
+            return self.rest
+        group = table.get(text, False)
+        if group is None and create:
+            group = {}
+            table.add(text, False, group)
+        return group
+
+    def add(self, wildcard: Wildcard, targets: list[T]) -> None:
+        group = self.group(wildcard, create=True)
+        assert group is not None
+        group[wildcard] = targets
+
+    def remove(self, wildcard: Wildcard) -> None:
+        group = self.group(wildcard, create=False)
+        assert group is not None
+        del group[wildcard]
+        if not group and group is not self.rest:
+            if wildcard.head:
+                self.by_head.remove(wildcard.head, False)
+            else:
+                self.by_tail.remove(wildcard.tail, False)
+
+    def collect(self, value: str, out: list[T]) -> None:
+        groups = self.by_head.matches(value, value) + self.by_tail.matches(value, value)
+        groups.append(self.rest)
+        for group in groups:
+            for wildcard, targets in group.items():
+                if wildcard.regex.fullmatch(value) is not None:
+                    out.extend(targets)
+
+
+class NumericTable(Generic[T]):
+    """Numeric ranges; a static segment tree, rebuilt on the first lookup after a change.
+
+    The distinct finite end points p0 < p1 < ... cut the number line into elementary slots
+    (-inf, p0), [p0], (p0, p1), [p1], ..., (pn, +inf); every range covers a run of slots and is
+    stored in the O(log n) tree nodes that cover that run. A lookup finds the value's slot by
+    bisection and collects the ranges stored on the path from that leaf to the root.
+    """
+
+    __slots__ = ("nodes", "points", "ranges", "size")
+
+    def __init__(self) -> None:
+        self.ranges: dict[Numeric, list[T]] = {}
+        self.points: list[float] = []
+        self.nodes: dict[int, list[list[T]]] | None = None
+        self.size = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def add(self, predicate: Numeric, targets: list[T]) -> None:
+        self.ranges[predicate] = targets
+        self.nodes = None
+
+    def remove(self, predicate: Numeric) -> None:
+        del self.ranges[predicate]
+        self.nodes = None
+
+    def collect(self, value: float, out: list[T]) -> None:
+        if len(self.ranges) <= LINEAR_NUMERIC_LIMIT:
+            for predicate, targets in self.ranges.items():
+                if predicate.test(value):
+                    out.extend(targets)
+            return
+        if self.nodes is None:
+            self.build()
+        assert self.nodes is not None
+        node = self.slot(value) + self.size
+        nodes = self.nodes
+        while node:
+            stored = nodes.get(node)
+            if stored:
+                for targets in stored:
+                    out.extend(targets)
+            node >>= 1
+
+    def slot(self, value: float) -> int:
+        position = bisect.bisect_left(self.points, value)
+        if position < len(self.points) and self.points[position] == value:
+            return 2 * position + 1
+        return 2 * position
+
+    def build(self) -> None:
+        self.points = sorted(
+            {p.lower for p in self.ranges if math.isfinite(p.lower)}
+            | {p.upper for p in self.ranges if math.isfinite(p.upper)}
+        )
+        slots = 2 * len(self.points) + 1
+        self.size = 1 << max(slots - 1, 1).bit_length()
+        nodes: dict[int, list[list[T]]] = {}
+        for predicate, targets in self.ranges.items():
+            first = 0 if predicate.lower == -math.inf else self.slot(predicate.lower)
+            if predicate.lower != -math.inf and not predicate.lower_inclusive:
+                first += 1
+            last = 2 * len(self.points) if predicate.upper == math.inf else self.slot(predicate.upper)
+            if predicate.upper != math.inf and not predicate.upper_inclusive:
+                last -= 1
+            low, high = first + self.size, last + self.size + 1
+            while low < high:
+                if low & 1:
+                    nodes.setdefault(low, []).append(targets)
+                    low += 1
+                if high & 1:
+                    high -= 1
+                    nodes.setdefault(high, []).append(targets)
+                low >>= 1
+                high >>= 1
+        self.nodes = nodes
+
+
+class CidrTable(Generic[T]):
+    """CIDR blocks by (IP version, prefix length); one lookup per prefix length in use."""
+
+    __slots__ = ("blocks", "lengths")
+
+    def __init__(self) -> None:
+        self.blocks: dict[tuple[int, int], dict[int, list[T]]] = {}
+        self.lengths: dict[int, list[int]] = {4: [], 6: []}
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    @staticmethod
+    def key(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[tuple[int, int], int]:
+        shift = network.max_prefixlen - network.prefixlen
+        return (network.version, network.prefixlen), int(network.network_address) >> shift
+
+    def add(self, predicate: Cidr, targets: list[T]) -> None:
+        slot, block = self.key(predicate.network)
+        table = self.blocks.get(slot)
+        if table is None:
+            table = self.blocks[slot] = {}
+            bisect.insort(self.lengths[slot[0]], slot[1])
+        table[block] = targets
+
+    def remove(self, predicate: Cidr) -> None:
+        slot, block = self.key(predicate.network)
+        table = self.blocks[slot]
+        del table[block]
+        if not table:
+            del self.blocks[slot]
+            self.lengths[slot[0]].remove(slot[1])
+
+    def collect(self, value: str, out: list[T]) -> None:
+        address = parse_ip(value)
+        if address is None:
+            return
+        number, bits = int(address), address.max_prefixlen
+        for length in self.lengths[address.version]:
+            hit = self.blocks[(address.version, length)].get(number >> (bits - length))
+            if hit:
+                out.extend(hit)

@@ -1,0 +1,248 @@
+"""Value predicates: the operators of EventBridge patterns and SNS filter policies.
+
+A compiled pattern is a disjunction of :class:`Conjunction` objects; each is a set of
+:class:`Clause` objects (one per field path) and each clause is satisfied when *any* of its
+predicates holds for *any* value found at that path. The predicates here are the single
+definition of what every operator means: :class:`~archlab.routing.eventpattern.EventPattern`
+evaluates them directly and :class:`~archlab.routing.ruleset.RuleSet` indexes them, and the
+property tests check that both agree.
+
+Predicates are immutable and hashable, so equal operators in different rules share one entry
+in the rule index.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, TypeAlias
+
+Scalar: TypeAlias = str | int | float | bool | None
+"""A leaf value of a JSON document."""
+
+ValueKind = Literal["string", "number", "boolean", "null"]
+
+
+def kind_of(value: Scalar) -> ValueKind:
+    """The JSON type of a leaf value (``True`` is a boolean, never the number 1)."""
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def is_number(value: Scalar) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Exact:
+    """Matches one value of one JSON type; numbers compare by value (300 equals 300.0)."""
+
+    kind: ValueKind
+    value: Scalar
+    rank: ClassVar[int] = 0
+
+    def test(self, value: Scalar) -> bool:
+        return kind_of(value) == self.kind and value == self.value
+
+
+@dataclass(frozen=True, slots=True)
+class EqualsIgnoreCase:
+    """Matches a string equal to ``text`` when both are lower-cased."""
+
+    text: str
+    folded: str = field(init=False, compare=False, repr=False)
+    rank: ClassVar[int] = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folded", self.text.lower())
+
+    def test(self, value: Scalar) -> bool:
+        return isinstance(value, str) and value.lower() == self.folded
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """Matches a string that starts with ``text`` (optionally ignoring case)."""
+
+    text: str
+    ignore_case: bool = False
+    rank: ClassVar[int] = 2
+
+    def test(self, value: Scalar) -> bool:
+        if not isinstance(value, str):
+            return False
+        if self.ignore_case:
+            return value.lower().startswith(self.text.lower())
+        return value.startswith(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Suffix:
+    """Matches a string that ends with ``text`` (optionally ignoring case)."""
+
+    text: str
+    ignore_case: bool = False
+    rank: ClassVar[int] = 2
+
+    def test(self, value: Scalar) -> bool:
+        if not isinstance(value, str):
+            return False
+        if self.ignore_case:
+            return value.lower().endswith(self.text.lower())
+        return value.endswith(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Cidr:
+    """Matches a string holding an IP address inside ``network`` (IPv4 or IPv6)."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network
+    rank: ClassVar[int] = 3
+
+    def test(self, value: Scalar) -> bool:
+        address = parse_ip(value)
+        return address is not None and address in self.network
+
+
+def parse_ip(value: Scalar) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a leaf value holds, or None when it holds none."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Numeric:
+    """Matches a number inside an interval; ``lower == upper`` with both ends closed is ``=``."""
+
+    lower: float = -math.inf
+    lower_inclusive: bool = False
+    upper: float = math.inf
+    upper_inclusive: bool = False
+    rank: ClassVar[int] = 4
+
+    def test(self, value: Scalar) -> bool:
+        if not is_number(value):
+            return False
+        assert isinstance(value, (int, float))
+        if value < self.lower or (value == self.lower and not self.lower_inclusive):
+            return False
+        return not (value > self.upper or (value == self.upper and not self.upper_inclusive))
+
+
+@dataclass(frozen=True, slots=True)
+class Wildcard:
+    """Matches a whole string against a pattern where ``*`` stands for any run of characters.
+
+    ``\\*`` is a literal star and ``\\\\`` a literal backslash; the parser rejects anything else
+    after a backslash and consecutive stars.
+    """
+
+    pattern: str
+    regex: re.Pattern[str] = field(init=False, compare=False, repr=False)
+    head: str = field(init=False, compare=False, repr=False)
+    tail: str = field(init=False, compare=False, repr=False)
+    rank: ClassVar[int] = 5
+
+    def __post_init__(self) -> None:
+        pieces = split_wildcard(self.pattern)
+        regex = ".*".join(re.escape(piece) for piece in pieces)
+        object.__setattr__(self, "regex", re.compile(regex, re.DOTALL))
+        # Literal text before the first and after the last star: the rule index uses them to
+        # find candidate wildcards by prefix or suffix before running any regular expression.
+        object.__setattr__(self, "head", pieces[0])
+        object.__setattr__(self, "tail", pieces[-1] if len(pieces) > 1 else "")
+
+    def test(self, value: Scalar) -> bool:
+        return isinstance(value, str) and self.regex.fullmatch(value) is not None
+
+
+def split_wildcard(pattern: str) -> list[str]:
+    """Split a wildcard pattern on its unescaped stars into literal pieces (escapes resolved)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, ""))
+        elif char == "*":
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    return pieces
+
+
+Excludable: TypeAlias = Exact | EqualsIgnoreCase | Prefix | Suffix | Wildcard
+
+
+@dataclass(frozen=True, slots=True)
+class AnythingBut:
+    """Matches any present value (of any type, null included) that none of ``excluded`` matches."""
+
+    excluded: frozenset[Excludable]
+    rank: ClassVar[int] = 7
+
+    def test(self, value: Scalar) -> bool:
+        return not any(predicate.test(value) for predicate in self.excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """``exists: true`` holds when the path has a leaf value; ``false`` when it has none.
+
+    Unlike the other predicates, ``Exists(False)`` is about the absence of values, so matchers
+    handle it at the clause level rather than calling :meth:`test` per value.
+    """
+
+    present: bool
+    rank: ClassVar[int] = 6
+
+    def test(self, value: Scalar) -> bool:
+        return self.present
+
+
+Predicate: TypeAlias = (
+    Exact | EqualsIgnoreCase | Prefix | Suffix | Cidr | Numeric | Wildcard | AnythingBut | Exists
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A field path and the predicates of which at least one must hold there."""
+
+    path: str
+    predicates: frozenset[Predicate]
+
+    @property
+    def rank(self) -> int:
+        """How unselective the clause is; the rule index tests selective clauses first."""
+        if Exists(False) in self.predicates:
+            return 8
+        return max(predicate.rank for predicate in self.predicates)
+
+    @property
+    def allows_absence(self) -> bool:
+        return Exists(False) in self.predicates
+
+
+@dataclass(frozen=True, slots=True)
+class Conjunction:
+    """Clauses that must all hold, sorted in the order the rule index tests them."""
+
+    clauses: tuple[Clause, ...]
+
+    @classmethod
+    def of(cls, clauses: list[Clause]) -> Conjunction:
+        return cls(tuple(sorted(clauses, key=lambda clause: (clause.rank, clause.path))))
