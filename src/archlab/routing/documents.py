@@ -14,6 +14,7 @@ that aws/event-ruler applies to JSON events.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 from archlab.routing.errors import InvalidEvent
@@ -57,15 +58,10 @@ def json_type_name(value: object) -> str:
     return type(value).__name__
 
 
-def flatten(document: dict[str, Any], wanted: frozenset[str] | None = None) -> Leaves:
-    """The leaves of ``document``.
-
-    ``wanted``, when given, holds every path some rule uses *and every dotted prefix of one*;
-    keys outside it are skipped without being walked, which is what keeps matching cost tied to
-    what the rules look at rather than to the size of the event.
-    """
+def flatten(document: dict[str, Any]) -> Leaves:
+    """Every leaf of ``document``."""
     leaves: Leaves = {}
-    _walk_object(document, "", (), leaves, wanted)
+    _walk_object(document, "", (), leaves)
     return leaves
 
 
@@ -74,13 +70,9 @@ def _walk_object(
     prefix: str,
     context: ArrayContext,
     leaves: Leaves,
-    wanted: frozenset[str] | None,
 ) -> None:
     for key, value in node.items():
-        path = prefix + key if prefix else key
-        if wanted is not None and path not in wanted:
-            continue
-        _walk_value(value, path, context, leaves, wanted)
+        _walk_value(value, prefix + key, context, leaves)
 
 
 def _walk_value(
@@ -88,15 +80,14 @@ def _walk_value(
     path: str,
     context: ArrayContext,
     leaves: Leaves,
-    wanted: frozenset[str] | None,
 ) -> None:
     if isinstance(value, dict):
-        _walk_object(value, path + ".", context, leaves, wanted)
+        _walk_object(value, path + ".", context, leaves)
     elif isinstance(value, list):
         array_id = id(value)
         for index, element in enumerate(value):
             if isinstance(element, (dict, list)):
-                _walk_value(element, path, (*context, (array_id, index)), leaves, wanted)
+                _walk_value(element, path, (*context, (array_id, index)), leaves)
             else:
                 _add_leaf(leaves, path, element, context)
     else:
@@ -122,3 +113,74 @@ def merge_contexts(held: ArrayContext, new: ArrayContext) -> ArrayContext | None
         if chosen.setdefault(array_id, index) != index:
             return None
     return tuple(chosen.items())
+
+
+_Entry: TypeAlias = "tuple[str, dict[str, _Entry]]"
+
+
+class PathTrie:
+    """The field paths some rule uses, as a tree of keys, for walking only what rules look at.
+
+    ``leaves(document)`` gives the same leaves as :func:`flatten` for every path in the trie
+    (and for their dotted prefixes), while skipping whole subtrees no rule mentions.
+    """
+
+    __slots__ = ("root",)
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.root: dict[str, _Entry] = {}
+        for path in paths:
+            children = self.root
+            parts = path.split(".")
+            for depth, part in enumerate(parts):
+                entry = children.get(part)
+                if entry is None:
+                    entry = children[part] = (".".join(parts[: depth + 1]), {})
+                children = entry[1]
+
+    def leaves(self, document: dict[str, Any]) -> Leaves:
+        leaves: Leaves = {}
+        if self.root:
+            self._walk_object(self.root, document, (), leaves)
+        return leaves
+
+    def _walk_object(
+        self,
+        children: dict[str, _Entry],
+        node: dict[str, Any],
+        context: ArrayContext,
+        leaves: Leaves,
+    ) -> None:
+        for key, value in node.items():
+            entry = children.get(key)
+            if entry is None:
+                if "." in key:
+                    entry = self._dotted(children, key)
+                if entry is None:
+                    continue
+            self._walk_value(entry, value, context, leaves)
+
+    @staticmethod
+    def _dotted(children: dict[str, _Entry], key: str) -> _Entry | None:
+        """The entry for an event key such as ``"state.status"`` (it joins like nested keys)."""
+        entry = None
+        for part in key.split("."):
+            entry = children.get(part)
+            if entry is None:
+                return None
+            children = entry[1]
+        return entry
+
+    def _walk_value(self, entry: _Entry, value: Any, context: ArrayContext, leaves: Leaves) -> None:
+        if isinstance(value, dict):
+            if entry[1]:
+                self._walk_object(entry[1], value, context, leaves)
+        elif isinstance(value, list):
+            array_id = id(value)
+            for index, element in enumerate(value):
+                if isinstance(element, (dict, list)):
+                    self._walk_value(entry, element, (*context, (array_id, index)), leaves)
+                else:
+                    _add_leaf(leaves, entry[0], element, context)
+        else:
+            _add_leaf(leaves, entry[0], value, context)

@@ -32,7 +32,6 @@ EVENTBRIDGE = Dialect(
     anything_but_forms=frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}),
     anything_but_lists=frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}),
     allow_ignore_case_affixes=True,
-    number_limit=5e9,
     max_alternatives=1000,
 )
 
@@ -72,9 +71,7 @@ def _load_pattern(pattern: dict[str, Any] | str, max_length: int) -> tuple[str, 
         except (TypeError, ValueError) as error:
             raise InvalidEventPattern(f"not representable as JSON: {error}") from None
     if len(text) > max_length:
-        raise InvalidEventPattern(
-            f"is {len(text)} characters long; the limit is {max_length}"
-        )
+        raise InvalidEventPattern(f"is {len(text)} characters long; the limit is {max_length}")
     if not isinstance(loaded, dict):
         raise InvalidEventPattern(f"must be a JSON object, got {json_type_name(loaded)}")
     return text, loaded

@@ -53,11 +53,11 @@ class FieldIndex(Generic[T]):
         "absent",
         "anything_but",
         "cidr",
-        "exact_number",
-        "exact_other",
-        "exact_string",
+        "constants",
+        "exact",
         "folded",
         "numeric",
+        "others",
         "prefixes",
         "present",
         "suffixes",
@@ -67,9 +67,13 @@ class FieldIndex(Generic[T]):
 
     def __init__(self) -> None:
         self.targets: dict[Predicate, list[T]] = {}
-        self.exact_string: dict[str, list[T]] = {}
-        self.exact_number: dict[float, list[T]] = {}
-        self.exact_other: dict[tuple[str, Scalar], list[T]] = {}
+        self.exact: dict[str | float, list[T]] = {}
+        """Targets of exact strings and numbers, in one table: "1" and 1 are distinct keys
+        and 1 and 1.0 the same one, as EventBridge wants. Booleans (True == 1 in Python) and
+        null live in :attr:`constants` instead."""
+        self.constants: dict[bool | None, list[T]] = {}
+        self.others = False
+        """Whether any predicate other than exact strings and numbers is present."""
         self.folded: dict[str, list[T]] = {}
         self.prefixes: AffixTable[list[T]] | None = None
         self.suffixes: AffixTable[list[T]] | None = None
@@ -92,12 +96,10 @@ class FieldIndex(Generic[T]):
             return
         targets = self.targets[predicate] = [target]
         match predicate:
-            case Exact(kind="string", value=str() as text):
-                self.exact_string[text] = targets
-            case Exact(kind="number", value=int() | float() as number):
-                self.exact_number[number] = targets
-            case Exact(kind=kind, value=value):
-                self.exact_other[(kind, value)] = targets
+            case Exact(kind="string" | "number", value=str() | int() | float() as value):
+                self.exact[value] = targets
+            case Exact(value=bool() | None as value):
+                self.constants[value] = targets
             case EqualsIgnoreCase(folded=folded):
                 self.folded[folded] = targets
             case Prefix():
@@ -126,6 +128,7 @@ class FieldIndex(Generic[T]):
                 self.present = targets
             case Exists(present=False):
                 self.absent = targets
+        self._refresh_others()
 
     def remove(self, predicate: Predicate, target: T) -> None:
         targets = self.targets[predicate]
@@ -134,12 +137,10 @@ class FieldIndex(Generic[T]):
             return
         del self.targets[predicate]
         match predicate:
-            case Exact(kind="string", value=str() as text):
-                del self.exact_string[text]
-            case Exact(kind="number", value=int() | float() as number):
-                del self.exact_number[number]
-            case Exact(kind=kind, value=value):
-                del self.exact_other[(kind, value)]
+            case Exact(kind="string" | "number", value=str() | int() | float() as value):
+                del self.exact[value]
+            case Exact(value=bool() | None as value):
+                del self.constants[value]
             case EqualsIgnoreCase(folded=folded):
                 del self.folded[folded]
             case Prefix():
@@ -168,13 +169,12 @@ class FieldIndex(Generic[T]):
                 self.present = []
             case Exists(present=False):
                 self.absent = []
+        self._refresh_others()
 
-    def collect(self, value: Scalar, out: list[T]) -> None:
-        """Append to ``out`` the targets of every predicate that holds for ``value``."""
+    def collect_others(self, value: Scalar, out: list[T]) -> None:
+        """Append to ``out`` the targets of every predicate other than the exact strings and
+        numbers (which callers look up in :attr:`exact` themselves, it being the hot path)."""
         if isinstance(value, str):
-            hit = self.exact_string.get(value)
-            if hit:
-                out.extend(hit)
             folded: str | None = None
             if self.folded:
                 folded = value.lower()
@@ -194,20 +194,38 @@ class FieldIndex(Generic[T]):
             if self.cidr is not None:
                 self.cidr.collect(value, out)
         elif isinstance(value, bool) or value is None:
-            hit = self.exact_other.get(("boolean" if value is not None else "null", value))
+            hit = self.constants.get(value)
             if hit:
                 out.extend(hit)
-        elif isinstance(value, (int, float)):
-            hit = self.exact_number.get(value)
-            if hit:
-                out.extend(hit)
-            if self.numeric is not None:
-                self.numeric.collect(value, out)
+        elif self.numeric is not None and isinstance(value, (int, float)):
+            self.numeric.collect(value, out)
         for predicate, targets in self.anything_but:
             if predicate.test(value):
                 out.extend(targets)
         if self.present:
             out.extend(self.present)
+
+    def collect(self, value: Scalar, out: list[T]) -> None:
+        """Append to ``out`` the targets of every predicate that holds for ``value``."""
+        if not isinstance(value, bool):
+            hit = self.exact.get(value)  # type: ignore[arg-type]
+            if hit:
+                out.extend(hit)
+        if self.others:
+            self.collect_others(value, out)
+
+    def _refresh_others(self) -> None:
+        self.others = bool(
+            self.constants
+            or self.folded
+            or self.prefixes
+            or self.suffixes
+            or self.wildcards
+            or self.numeric
+            or self.cidr
+            or self.anything_but
+            or self.present
+        )
 
 
 V = TypeVar("V")
@@ -266,49 +284,90 @@ class AffixTable(Generic[V]):
 
 
 class WildcardTable(Generic[T]):
-    """Wildcards grouped by their literal head, else their literal tail, else kept in a list."""
+    """Wildcards, each filed under one of its literal pieces.
 
-    __slots__ = ("by_head", "by_tail", "rest")
+    A value runs the regular expressions only of wildcards whose piece it contains: a head
+    piece is found like a prefix, a tail piece like a suffix, and a middle piece by looking up
+    every substring of that length. Each wildcard is filed under the piece whose group is
+    smallest when it is added, so that a head that many patterns share (``arn:aws:...``) does not
+    become one long list to scan.
+    """
+
+    __slots__ = ("heads", "middles", "placement", "rest", "tails")
 
     def __init__(self) -> None:
-        self.by_head: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=False)
-        self.by_tail: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=True)
+        self.heads: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=False)
+        self.tails: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=True)
+        self.middles: dict[int, dict[str, dict[Wildcard, list[T]]]] = {}
         self.rest: dict[Wildcard, list[T]] = {}
+        """Wildcards with no literal piece at all, such as ``*``."""
+        self.placement: dict[Wildcard, tuple[str, str]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.by_head or self.by_tail or self.rest)
-
-    def group(self, wildcard: Wildcard, create: bool) -> dict[Wildcard, list[T]] | None:
-        if wildcard.head:
-            table, text = self.by_head, wildcard.head
-        elif wildcard.tail:
-            table, text = self.by_tail, wildcard.tail
-        else:
-            return self.rest
-        group = table.get(text, False)
-        if group is None and create:
-            group = {}
-            table.add(text, False, group)
-        return group
+        return bool(self.placement)
 
     def add(self, wildcard: Wildcard, targets: list[T]) -> None:
-        group = self.group(wildcard, create=True)
-        assert group is not None
+        where, piece = self.place(wildcard)
+        self.placement[wildcard] = (where, piece)
+        group = self.group(where, piece)
+        if group is None:
+            group = {}
+            if where == "head":
+                self.heads.add(piece, False, group)
+            elif where == "tail":
+                self.tails.add(piece, False, group)
+            else:
+                self.middles.setdefault(len(piece), {})[piece] = group
         group[wildcard] = targets
 
     def remove(self, wildcard: Wildcard) -> None:
-        group = self.group(wildcard, create=False)
+        where, piece = self.placement.pop(wildcard)
+        group = self.group(where, piece)
         assert group is not None
         del group[wildcard]
-        if not group and group is not self.rest:
-            if wildcard.head:
-                self.by_head.remove(wildcard.head, False)
-            else:
-                self.by_tail.remove(wildcard.tail, False)
+        if group or group is self.rest:
+            return
+        if where == "head":
+            self.heads.remove(piece, False)
+        elif where == "tail":
+            self.tails.remove(piece, False)
+        else:
+            table = self.middles[len(piece)]
+            del table[piece]
+            if not table:
+                del self.middles[len(piece)]
+
+    def place(self, wildcard: Wildcard) -> tuple[str, str]:
+        pieces = wildcard.pieces
+        options = []
+        if pieces[0]:
+            options.append(("head", pieces[0]))
+        if len(pieces) > 1:
+            if pieces[-1]:
+                options.append(("tail", pieces[-1]))
+            options.extend(("middle", piece) for piece in pieces[1:-1] if piece)
+        if not options:
+            return ("rest", "")
+        return min(options, key=lambda option: (len(self.group(*option) or ()), -len(option[1])))
+
+    def group(self, where: str, piece: str) -> dict[Wildcard, list[T]] | None:
+        if where == "head":
+            return self.heads.get(piece, False)
+        if where == "tail":
+            return self.tails.get(piece, False)
+        if where == "middle":
+            return self.middles.get(len(piece), {}).get(piece)
+        return self.rest
 
     def collect(self, value: str, out: list[T]) -> None:
-        groups = self.by_head.matches(value, value) + self.by_tail.matches(value, value)
-        groups.append(self.rest)
+        groups = self.heads.matches(value, value) + self.tails.matches(value, value)
+        for length, table in self.middles.items():
+            for start in range(len(value) - length + 1):
+                group = table.get(value[start : start + length])
+                if group is not None and all(group is not other for other in groups):
+                    groups.append(group)
+        if self.rest:
+            groups.append(self.rest)
         for group in groups:
             for wildcard, targets in group.items():
                 if wildcard.regex.fullmatch(value) is not None:
@@ -379,7 +438,9 @@ class NumericTable(Generic[T]):
             first = 0 if predicate.lower == -math.inf else self.slot(predicate.lower)
             if predicate.lower != -math.inf and not predicate.lower_inclusive:
                 first += 1
-            last = 2 * len(self.points) if predicate.upper == math.inf else self.slot(predicate.upper)
+            last = (
+                2 * len(self.points) if predicate.upper == math.inf else self.slot(predicate.upper)
+            )
             if predicate.upper != math.inf and not predicate.upper_inclusive:
                 last -= 1
             low, high = first + self.size, last + self.size + 1

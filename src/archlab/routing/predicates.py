@@ -13,6 +13,7 @@ in the rule index.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -21,6 +22,11 @@ from typing import ClassVar, Literal, TypeAlias
 
 Scalar: TypeAlias = str | int | float | bool | None
 """A leaf value of a JSON document."""
+
+BROAD = 6
+"""The rank from which a predicate holds for most values: ``exists``, one-sided ranges,
+anything-but, an empty prefix. Ranks order clauses from selective (exact values, 0) to broad;
+the rule index tests selective clauses first."""
 
 ValueKind = Literal["string", "number", "boolean", "null"]
 
@@ -73,7 +79,10 @@ class Prefix:
 
     text: str
     ignore_case: bool = False
-    rank: ClassVar[int] = 2
+
+    @property
+    def rank(self) -> int:
+        return 2 if self.text else BROAD
 
     def test(self, value: Scalar) -> bool:
         if not isinstance(value, str):
@@ -89,7 +98,10 @@ class Suffix:
 
     text: str
     ignore_case: bool = False
-    rank: ClassVar[int] = 2
+
+    @property
+    def rank(self) -> int:
+        return 2 if self.text else BROAD
 
     def test(self, value: Scalar) -> bool:
         if not isinstance(value, str):
@@ -115,8 +127,14 @@ def parse_ip(value: Scalar) -> ipaddress.IPv4Address | ipaddress.IPv6Address | N
     """The IP address a leaf value holds, or None when it holds none."""
     if not isinstance(value, str):
         return None
+    return _parse_ip_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_ip_text(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    # Cached: one event's address is looked up by every state that tests a CIDR block.
     try:
-        return ipaddress.ip_address(value)
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
 
@@ -129,7 +147,11 @@ class Numeric:
     lower_inclusive: bool = False
     upper: float = math.inf
     upper_inclusive: bool = False
-    rank: ClassVar[int] = 4
+
+    @property
+    def rank(self) -> int:
+        """A bounded range can be narrow; a one-sided one typically holds for half the values."""
+        return 4 if math.isfinite(self.lower) and math.isfinite(self.upper) else BROAD
 
     def test(self, value: Scalar) -> bool:
         if not is_number(value):
@@ -150,18 +172,18 @@ class Wildcard:
 
     pattern: str
     regex: re.Pattern[str] = field(init=False, compare=False, repr=False)
-    head: str = field(init=False, compare=False, repr=False)
-    tail: str = field(init=False, compare=False, repr=False)
-    rank: ClassVar[int] = 5
+    pieces: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    """The literal text between stars, escapes resolved; the rule index files wildcards by them."""
+
+    @property
+    def rank(self) -> int:
+        return 5 if any(self.pieces) else BROAD
 
     def __post_init__(self) -> None:
         pieces = split_wildcard(self.pattern)
         regex = ".*".join(re.escape(piece) for piece in pieces)
         object.__setattr__(self, "regex", re.compile(regex, re.DOTALL))
-        # Literal text before the first and after the last star: the rule index uses them to
-        # find candidate wildcards by prefix or suffix before running any regular expression.
-        object.__setattr__(self, "head", pieces[0])
-        object.__setattr__(self, "tail", pieces[-1] if len(pieces) > 1 else "")
+        object.__setattr__(self, "pieces", tuple(pieces))
 
     def test(self, value: Scalar) -> bool:
         return isinstance(value, str) and self.regex.fullmatch(value) is not None
@@ -192,7 +214,7 @@ class AnythingBut:
     """Matches any present value (of any type, null included) that none of ``excluded`` matches."""
 
     excluded: frozenset[Excludable]
-    rank: ClassVar[int] = 7
+    rank: ClassVar[int] = BROAD + 1
 
     def test(self, value: Scalar) -> bool:
         return not any(predicate.test(value) for predicate in self.excluded)
@@ -207,7 +229,7 @@ class Exists:
     """
 
     present: bool
-    rank: ClassVar[int] = 6
+    rank: ClassVar[int] = BROAD
 
     def test(self, value: Scalar) -> bool:
         return self.present
@@ -229,7 +251,7 @@ class Clause:
     def rank(self) -> int:
         """How unselective the clause is; the rule index tests selective clauses first."""
         if Exists(False) in self.predicates:
-            return 8
+            return BROAD + 2
         return max(predicate.rank for predicate in self.predicates)
 
     @property

@@ -17,10 +17,14 @@ import threading
 from collections import Counter
 from typing import Any
 
-from archlab.routing.documents import ArrayContext, flatten, load_document, merge_contexts
+from archlab.routing.documents import ArrayContext, PathTrie, load_document, merge_contexts
 from archlab.routing.eventpattern import EventPattern
 from archlab.routing.fieldindex import FieldIndex
-from archlab.routing.predicates import Clause, Conjunction
+from archlab.routing.predicates import BROAD, Clause, Conjunction
+
+
+Route = tuple[Clause, ...]
+"""A conjunction's clauses in the order the index tests them."""
 
 
 class _State:
@@ -48,8 +52,9 @@ class RuleSet:
     def __init__(self) -> None:
         self._root = _State()
         self._patterns: dict[str, EventPattern] = {}
+        self._routes: dict[str, list[Route]] = {}
         self._path_uses: Counter[str] = Counter()
-        self._wanted: frozenset[str] = frozenset()
+        self._paths = PathTrie(())
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -75,17 +80,24 @@ class RuleSet:
         compiled = pattern if isinstance(pattern, EventPattern) else EventPattern(pattern)
         with self._lock:
             if name in self._patterns:
-                self._unlink(name, self._patterns.pop(name))
+                self._remove(name)
             self._patterns[name] = compiled
-            for conjunction in compiled.conjunctions:
-                self._link(name, conjunction)
-            self._refresh_wanted()
+            routes = self._routes[name] = [self._route(c) for c in compiled.conjunctions]
+            for route in routes:
+                self._link(name, route)
+            self._paths = PathTrie(self._path_uses)
 
     def remove(self, name: str) -> None:
         """Remove a rule; raises KeyError if there is no rule of that name."""
         with self._lock:
-            self._unlink(name, self._patterns.pop(name))
-            self._refresh_wanted()
+            self._remove(name)
+
+    def _remove(self, name: str) -> None:
+        del self._patterns[name]
+        for route in self._routes.pop(name):
+            self._unlink(name, route)
+        self._path_uses = +self._path_uses  # forget paths no rule uses any more
+        self._paths = PathTrie(self._path_uses)
 
     def matches(self, event: dict[str, Any] | str | bytes) -> list[str]:
         """Sorted names of the rules that ``event`` (a mapping or JSON text) matches."""
@@ -94,7 +106,7 @@ class RuleSet:
             return sorted(self._match(document))
 
     def _match(self, document: dict[str, Any]) -> set[str]:
-        leaves = flatten(document, self._wanted)
+        leaves = self._paths.leaves(document)
         found: set[str] = set()
         root: tuple[_State, ArrayContext] = (self._root, ())
         pending = [root]
@@ -107,23 +119,71 @@ class RuleSet:
             for path, index in state.fields.items():
                 values = leaves.get(path)
                 if values is None:
-                    for target in index.absent:
-                        _push((target, context), pending, seen)
-                    continue
-                for value, value_context in values:
-                    merged = merge_contexts(context, value_context) if value_context else context
-                    if merged is None:
-                        continue
-                    index.collect(value, hits)
-                    for target in hits:
-                        _push((target, merged), pending, seen)
-                    hits.clear()
+                    hits.extend(index.absent)
+                else:
+                    exact = index.exact
+                    for value, value_context in values:
+                        if value_context:
+                            merged = merge_contexts(context, value_context)
+                            if merged is None:
+                                continue
+                            if merged != context:
+                                # Targets reached through an array element carry its context.
+                                index.collect(value, hits)
+                                for target in hits:
+                                    item = (target, merged)
+                                    if item not in seen:
+                                        seen.add(item)
+                                        pending.append(item)
+                                hits.clear()
+                                continue
+                        # The hot path, inlined: exact strings and numbers are a dict lookup.
+                        if exact and value.__class__ is not bool:
+                            hit = exact.get(value)  # type: ignore[arg-type]
+                            if hit:
+                                hits.extend(hit)
+                        if index.others:
+                            index.collect_others(value, hits)
+                for target in hits:
+                    item = (target, context)
+                    if item not in seen:
+                        seen.add(item)
+                        pending.append(item)
+                hits.clear()
         return found
 
-    def _link(self, name: str, conjunction: Conjunction) -> None:
+    def _route(self, conjunction: Conjunction) -> Route:
+        """The order in which the index tests a conjunction's clauses.
+
+        The first clause decides how many events reach the rest, so it is chosen by what the
+        index holds now: the clause whose predicates lead the fewest other rules onwards from
+        the root (broad clauses such as anything-but only as a last resort). A clause that many
+        rules share, such as ``detail-type``, thereby stops being everyone's entry point.
+        """
+        clauses = conjunction.clauses
+        if len(clauses) < 2:
+            return clauses
+        first = min(
+            range(len(clauses)),
+            key=lambda i: (clauses[i].rank >= BROAD, self._load(clauses[i]), i),
+        )
+        return (clauses[first], *clauses[:first], *clauses[first + 1 :])
+
+    def _load(self, clause: Clause) -> int:
+        """How many rules continue past the root when ``clause`` holds."""
+        index = self._root.fields.get(clause.path)
+        if index is None:
+            return 0
+        return sum(
+            state.references
+            for predicate in clause.predicates
+            for state in index.targets.get(predicate, ())
+        )
+
+    def _link(self, name: str, route: Route) -> None:
         state = self._root
         state.references += 1
-        for clause in conjunction.clauses:
+        for clause in route:
             child = state.children.get(clause)
             if child is None:
                 child = state.children[clause] = _State()
@@ -132,53 +192,30 @@ class RuleSet:
                     index = state.fields[clause.path] = FieldIndex()
                 for predicate in clause.predicates:
                     index.add(predicate, child)
-                self._path_uses[clause.path] += 1
             child.references += 1
+            self._path_uses[clause.path] += 1
             state = child
         state.rules.add(name)
 
-    def _unlink(self, name: str, pattern: EventPattern) -> None:
-        for conjunction in pattern.conjunctions:
-            state = self._root
-            state.references -= 1
-            for clause in conjunction.clauses:
-                child = state.children[clause]
-                child.references -= 1
-                if child.references == 0:
-                    # Nothing else passes through: drop the transition and the whole branch.
-                    del state.children[clause]
-                    index = state.fields[clause.path]
-                    for predicate in clause.predicates:
-                        index.remove(predicate, child)
-                    if not index:
-                        del state.fields[clause.path]
-                    self._forget_paths(clause, child)
-                    break
-                state = child
-            else:
-                state.rules.discard(name)
-
-    def _forget_paths(self, clause: Clause, state: _State) -> None:
-        self._path_uses[clause.path] -= 1
-        for child_clause, child in state.children.items():
-            self._forget_paths(child_clause, child)
-
-    def _refresh_wanted(self) -> None:
-        wanted: set[str] = set()
-        for path, uses in list(self._path_uses.items()):
-            if uses <= 0:
-                del self._path_uses[path]
+    def _unlink(self, name: str, route: Route) -> None:
+        state = self._root
+        state.references -= 1
+        dropped = False
+        for clause in route:
+            self._path_uses[clause.path] -= 1
+            if dropped:
                 continue
-            parts = path.split(".")
-            wanted.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
-        self._wanted = frozenset(wanted)
-
-
-def _push(
-    item: tuple[_State, ArrayContext],
-    pending: list[tuple[_State, ArrayContext]],
-    seen: set[tuple[_State, ArrayContext]],
-) -> None:
-    if item not in seen:
-        seen.add(item)
-        pending.append(item)
+            child = state.children[clause]
+            child.references -= 1
+            if child.references == 0:
+                # Nothing else passes through: drop the transition and with it the branch.
+                del state.children[clause]
+                index = state.fields[clause.path]
+                for predicate in clause.predicates:
+                    index.remove(predicate, child)
+                if not index:
+                    del state.fields[clause.path]
+                dropped = True
+            state = child
+        if not dropped:
+            state.rules.discard(name)
