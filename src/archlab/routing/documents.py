@@ -140,25 +140,32 @@ class PathTrie:
 
     def leaves(self, document: dict[str, Any]) -> Leaves:
         leaves: Leaves = {}
-        if self.root:
-            self._walk_object(self.root, document, (), leaves)
-        return leaves
-
-    def _walk_object(
-        self,
-        children: dict[str, _Entry],
-        node: dict[str, Any],
-        context: ArrayContext,
-        leaves: Leaves,
-    ) -> None:
-        for key, value in node.items():
-            entry = children.get(key)
-            if entry is None:
-                if "." in key:
-                    entry = self._dotted(children, key)
+        # An explicit stack instead of recursion: this runs for every event the index matches.
+        stack: list[tuple[dict[str, _Entry], dict[str, Any], ArrayContext]] = [
+            (self.root, document, ())
+        ]
+        while stack:
+            children, node, context = stack.pop()
+            for key, value in node.items():
+                entry = children.get(key)
                 if entry is None:
-                    continue
-            self._walk_value(entry, value, context, leaves)
+                    if "." not in key:
+                        continue
+                    entry = self._dotted(children, key)
+                    if entry is None:
+                        continue
+                if isinstance(value, dict):
+                    if entry[1]:
+                        stack.append((entry[1], value, context))
+                elif isinstance(value, list):
+                    self._walk_array(entry, value, context, leaves, stack)
+                else:
+                    found = leaves.get(entry[0])
+                    if found is None:
+                        leaves[entry[0]] = [(value, context)]
+                    else:
+                        found.append((value, context))
+        return leaves
 
     @staticmethod
     def _dotted(children: dict[str, _Entry], key: str) -> _Entry | None:
@@ -171,16 +178,20 @@ class PathTrie:
             children = entry[1]
         return entry
 
-    def _walk_value(self, entry: _Entry, value: Any, context: ArrayContext, leaves: Leaves) -> None:
-        if isinstance(value, dict):
-            if entry[1]:
-                self._walk_object(entry[1], value, context, leaves)
-        elif isinstance(value, list):
-            array_id = id(value)
-            for index, element in enumerate(value):
-                if isinstance(element, (dict, list)):
-                    self._walk_value(entry, element, (*context, (array_id, index)), leaves)
-                else:
-                    _add_leaf(leaves, entry[0], element, context)
-        else:
-            _add_leaf(leaves, entry[0], value, context)
+    def _walk_array(
+        self,
+        entry: _Entry,
+        array: list[Any],
+        context: ArrayContext,
+        leaves: Leaves,
+        stack: list[tuple[dict[str, _Entry], dict[str, Any], ArrayContext]],
+    ) -> None:
+        array_id = id(array)
+        for index, element in enumerate(array):
+            if isinstance(element, dict):
+                if entry[1]:
+                    stack.append((entry[1], element, (*context, (array_id, index))))
+            elif isinstance(element, list):
+                self._walk_array(entry, element, (*context, (array_id, index)), leaves, stack)
+            else:
+                _add_leaf(leaves, entry[0], element, context)

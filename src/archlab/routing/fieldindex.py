@@ -493,8 +493,9 @@ class CidrTable(Generic[T]):
         address = parse_ip(value)
         if address is None:
             return
-        number, bits = int(address), address.max_prefixlen
-        for length in self.lengths[address.version]:
-            hit = self.blocks[(address.version, length)].get(number >> (bits - length))
+        version, number = address
+        bits = 32 if version == 4 else 128
+        for length in self.lengths[version]:
+            hit = self.blocks[(version, length)].get(number >> (bits - length))
             if hit:
                 out.extend(hit)

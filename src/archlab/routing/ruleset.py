@@ -54,6 +54,8 @@ class RuleSet:
         self._patterns: dict[str, EventPattern] = {}
         self._routes: dict[str, list[Route]] = {}
         self._path_uses: Counter[str] = Counter()
+        self._entries: Counter[str] = Counter()
+        """For each field, how many routes enter the index through it."""
         self._paths = PathTrie(())
         self._lock = threading.Lock()
 
@@ -156,9 +158,10 @@ class RuleSet:
         """The order in which the index tests a conjunction's clauses.
 
         The first clause decides how many events reach the rest, so it is chosen by what the
-        index holds now: the clause whose predicates lead the fewest other rules onwards from
-        the root (broad clauses such as anything-but only as a last resort). A clause that many
-        rules share, such as ``detail-type``, thereby stops being everyone's entry point.
+        index holds now: the clause expected to let the fewest other rules past the root (broad
+        clauses such as anything-but only as a last resort). A field that many rules test with
+        few distinct values, such as ``detail-type``, thereby stops being everyone's entry point,
+        and one with a value per rule, such as a customer id, becomes it.
         """
         clauses = conjunction.clauses
         if len(clauses) < 2:
@@ -169,20 +172,28 @@ class RuleSet:
         )
         return (clauses[first], *clauses[:first], *clauses[first + 1 :])
 
-    def _load(self, clause: Clause) -> int:
-        """How many rules continue past the root when ``clause`` holds."""
+    def _load(self, clause: Clause) -> float:
+        """How many rules are expected to continue past the root along with ``clause``.
+
+        For a predicate the root already holds, the rules it leads to; for a new one, the
+        average over the field's predicates (a field where each rule has its own value is cheap
+        to enter, one where rules share a few values is not).
+        """
         index = self._root.fields.get(clause.path)
         if index is None:
             return 0
-        return sum(
-            state.references
-            for predicate in clause.predicates
-            for state in index.targets.get(predicate, ())
-        )
+        average = self._entries[clause.path] / len(index.targets)
+        load = 0.0
+        for predicate in clause.predicates:
+            states = index.targets.get(predicate)
+            load += sum(s.references for s in states) if states else average
+        return load
 
     def _link(self, name: str, route: Route) -> None:
         state = self._root
         state.references += 1
+        if route:
+            self._entries[route[0].path] += 1
         for clause in route:
             child = state.children.get(clause)
             if child is None:
@@ -200,6 +211,8 @@ class RuleSet:
     def _unlink(self, name: str, route: Route) -> None:
         state = self._root
         state.references -= 1
+        if route:
+            self._entries[route[0].path] -= 1
         dropped = False
         for clause in route:
             self._path_uses[clause.path] -= 1
