@@ -11,10 +11,12 @@ from archlab.routing.errors import (
     RoutingError,
 )
 from archlab.routing.eventpattern import EventPattern
+from archlab.routing.filterpolicy import FilterPolicy
 from archlab.routing.ruleset import RuleSet
 
 __all__ = [
     "EventPattern",
+    "FilterPolicy",
     "InvalidEvent",
     "InvalidEventPattern",
     "InvalidFilterPolicy",

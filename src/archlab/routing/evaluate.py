@@ -7,7 +7,7 @@ same answers through an index; the property tests hold the two to agreement.
 from __future__ import annotations
 
 from archlab.routing.documents import ArrayContext, Leaves, merge_contexts
-from archlab.routing.predicates import Clause, Conjunction
+from archlab.routing.predicates import AnythingBut, Clause, Conjunction, Predicate, Scalar
 
 
 def matches_any(conjunctions: tuple[Conjunction, ...], leaves: Leaves) -> bool:
@@ -28,12 +28,26 @@ def _satisfied(
     values = leaves.get(clause.path)
     if not values:
         return clause.allows_absence and _satisfied(clauses, position + 1, context, leaves)
+    for predicate in clause.predicates:
+        if (
+            isinstance(predicate, AnythingBut)
+            and predicate.every
+            and all(predicate.test(value) for value, _ in values)
+            and _satisfied(clauses, position + 1, context, leaves)
+        ):
+            return True
     for value, value_context in values:
         merged = merge_contexts(context, value_context)
         if merged is None:
             continue
-        if any(predicate.test(value) for predicate in clause.predicates) and _satisfied(
+        if any(_holds(predicate, value) for predicate in clause.predicates) and _satisfied(
             clauses, position + 1, merged, leaves
         ):
             return True
     return False
+
+
+def _holds(predicate: Predicate, value: Scalar) -> bool:
+    if isinstance(predicate, AnythingBut) and predicate.every:
+        return False  # decided over all of the field's values, above
+    return predicate.test(value)

@@ -74,6 +74,8 @@ class Dialect:
     anything_but_lists: frozenset[str]
     """Forms of ``anything-but`` that also accept a list of strings."""
     allow_ignore_case_affixes: bool
+    anything_but_every: bool
+    """Whether anything-but must hold for every value of an array (SNS) or for one (EventBridge)."""
     """Whether ``{"prefix": {"equals-ignore-case": ...}}`` (and suffix) is accepted."""
     max_alternatives: int
     """How many conjunctions ``$or`` may expand into."""
@@ -276,7 +278,7 @@ class _Parser:
         example = 'a block such as "10.0.0.0/24" or "2001:db8::/32"'
         if not isinstance(operand, str):
             raise self.fail(f"takes {example}, got {json_type_name(operand)}", where)
-        address, slash, bits = operand.partition("/")
+        _, slash, bits = operand.partition("/")
         if not slash or "/" in bits:
             raise self.fail(f"{operand!r} is not {example}: exactly one '/' is required", where)
         try:
@@ -358,7 +360,7 @@ class _Parser:
                 f' {{"prefix": "..."}}; got {json_type_name(operand)}',
                 where,
             )
-        return AnythingBut(frozenset(excluded))
+        return AnythingBut(frozenset(excluded), every=self.dialect.anything_but_every)
 
     def anything_but_form(self, node: dict[str, Any], where: str) -> list[Excludable]:
         forms = self.dialect.anything_but_forms

@@ -223,9 +223,14 @@ Excludable: TypeAlias = Exact | EqualsIgnoreCase | Prefix | Suffix | Wildcard
 
 @dataclass(frozen=True, slots=True)
 class AnythingBut:
-    """Matches any present value (of any type, null included) that none of ``excluded`` matches."""
+    """Matches any present value (of any type, null included) that none of ``excluded`` matches.
+
+    When a field has several values (an array), EventBridge is satisfied if *any* of them is not
+    excluded; SNS only if *none* is (``every``), as its documentation for String.Array says.
+    """
 
     excluded: frozenset[Excludable]
+    every: bool = False
     rank: ClassVar[int] = BROAD + 1
 
     def test(self, value: Scalar) -> bool:

@@ -22,7 +22,6 @@ from archlab.routing.eventpattern import EventPattern
 from archlab.routing.fieldindex import FieldIndex
 from archlab.routing.predicates import BROAD, Clause, Conjunction
 
-
 Route = tuple[Clause, ...]
 """A conjunction's clauses in the order the index tests them."""
 

@@ -1,0 +1,1 @@
+"""The ``archlab`` command line."""

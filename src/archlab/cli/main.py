@@ -1,0 +1,38 @@
+"""Entry point of the ``archlab`` command: one sub-application per area."""
+
+from __future__ import annotations
+
+import typer
+
+from archlab import __version__
+from archlab.cli import routing
+
+app = typer.Typer(
+    name="archlab",
+    help="The classic cloud system designs made real: run them, break them, review them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(routing.events_app, name="events")
+app.add_typer(routing.sns_app, name="sns")
+app.command("route")(routing.route)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"archlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """archlab: the classic cloud system designs made real."""
+
+
+def run() -> None:
+    app()
