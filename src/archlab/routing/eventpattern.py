@@ -32,6 +32,7 @@ EVENTBRIDGE = Dialect(
     anything_but_forms=frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}),
     anything_but_lists=frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}),
     allow_ignore_case_affixes=True,
+    exists_needs_value=False,
     anything_but_every=False,
     max_alternatives=1000,
 )

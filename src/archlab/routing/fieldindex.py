@@ -100,8 +100,8 @@ class FieldIndex(Generic[T]):
                 self.exact[value] = targets
             case Exact(value=bool() | None as value):
                 self.constants[value] = targets
-            case EqualsIgnoreCase(folded=folded):
-                self.folded[folded] = targets
+            case EqualsIgnoreCase(text=text):
+                self.folded[text] = targets
             case Prefix():
                 if self.prefixes is None:
                     self.prefixes = AffixTable(from_end=False)
@@ -141,8 +141,8 @@ class FieldIndex(Generic[T]):
                 del self.exact[value]
             case Exact(value=bool() | None as value):
                 del self.constants[value]
-            case EqualsIgnoreCase(folded=folded):
-                del self.folded[folded]
+            case EqualsIgnoreCase(text=text):
+                del self.folded[text]
             case Prefix():
                 assert self.prefixes is not None
                 self.prefixes.remove(predicate.text, predicate.ignore_case)

@@ -27,6 +27,7 @@ SNS = Dialect(
     anything_but_forms=frozenset({"prefix"}),
     anything_but_lists=frozenset(),
     allow_ignore_case_affixes=False,
+    exists_needs_value=True,
     anything_but_every=True,
     max_alternatives=MAX_COMBINATIONS,
 )

@@ -75,6 +75,8 @@ class Dialect:
     """Forms of ``anything-but`` that also accept a list of strings."""
     allow_ignore_case_affixes: bool
     anything_but_every: bool
+    exists_needs_value: bool
+    """Whether ``exists: true`` ignores null and empty-string values (SNS) or not (EventBridge)."""
     """Whether anything-but must hold for every value of an array (SNS) or for one (EventBridge)."""
     """Whether ``{"prefix": {"equals-ignore-case": ...}}`` (and suffix) is accepted."""
     max_alternatives: int
@@ -295,7 +297,7 @@ class _Parser:
     def exists(self, operand: Any, where: str) -> Predicate:
         if not isinstance(operand, bool):
             raise self.fail(f"takes true or false, got {json_type_name(operand)}", where)
-        return Exists(operand)
+        return Exists(operand, non_empty=operand and self.dialect.exists_needs_value)
 
     def numeric(self, operand: Any, where: str) -> Predicate:
         """``[op, n]`` with any of = < <= > >=, or ``[">" | ">=", low, "<" | "<=", high]``."""

@@ -60,17 +60,17 @@ class Exact:
 
 @dataclass(frozen=True, slots=True)
 class EqualsIgnoreCase:
-    """Matches a string equal to ``text`` when both are lower-cased."""
+    """Matches a string equal to ``text`` when both are lower-cased (``text`` is stored so)."""
 
     text: str
-    folded: str = field(init=False, compare=False, repr=False)
     rank: ClassVar[int] = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "folded", self.text.lower())
+        # Canonical form, so that "A" and "a" are one predicate to the rule index.
+        object.__setattr__(self, "text", self.text.lower())
 
     def test(self, value: Scalar) -> bool:
-        return isinstance(value, str) and value.lower() == self.folded
+        return isinstance(value, str) and value.lower() == self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,11 @@ class Prefix:
 
     text: str
     ignore_case: bool = False
+    """When set, ``text`` is stored lower-cased and compared with the lower-cased value."""
+
+    def __post_init__(self) -> None:
+        if self.ignore_case:
+            object.__setattr__(self, "text", self.text.lower())
 
     @property
     def rank(self) -> int:
@@ -88,7 +93,7 @@ class Prefix:
         if not isinstance(value, str):
             return False
         if self.ignore_case:
-            return value.lower().startswith(self.text.lower())
+            return value.lower().startswith(self.text)
         return value.startswith(self.text)
 
 
@@ -98,6 +103,11 @@ class Suffix:
 
     text: str
     ignore_case: bool = False
+    """When set, ``text`` is stored lower-cased and compared with the lower-cased value."""
+
+    def __post_init__(self) -> None:
+        if self.ignore_case:
+            object.__setattr__(self, "text", self.text.lower())
 
     @property
     def rank(self) -> int:
@@ -107,7 +117,7 @@ class Suffix:
         if not isinstance(value, str):
             return False
         if self.ignore_case:
-            return value.lower().endswith(self.text.lower())
+            return value.lower().endswith(self.text)
         return value.endswith(self.text)
 
 
@@ -242,13 +252,17 @@ class Exists:
     """``exists: true`` holds when the path has a leaf value; ``false`` when it has none.
 
     Unlike the other predicates, ``Exists(False)`` is about the absence of values, so matchers
-    handle it at the clause level rather than calling :meth:`test` per value.
+    handle it at the clause level rather than calling :meth:`test` per value. With
+    ``non_empty`` (SNS), null and the empty string do not count as a value for ``exists: true``.
     """
 
     present: bool
+    non_empty: bool = False
     rank: ClassVar[int] = BROAD
 
     def test(self, value: Scalar) -> bool:
+        if self.non_empty:
+            return self.present and value is not None and value != ""
         return self.present
 
 
