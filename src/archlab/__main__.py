@@ -1,0 +1,5 @@
+"""``python -m archlab`` runs the command line."""
+
+from archlab.cli.main import run
+
+run()
