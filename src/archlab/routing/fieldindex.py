@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import math
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from archlab.routing.predicates import (
@@ -71,19 +72,21 @@ class FieldIndex(Generic[T]):
         """Targets of exact strings and numbers, in one table: "1" and 1 are distinct keys
         and 1 and 1.0 the same one, as EventBridge wants. Booleans (True == 1 in Python) and
         null live in :attr:`constants` instead."""
-        self.constants: dict[bool | None, list[T]] = {}
         self.others = False
         """Whether any predicate other than exact strings and numbers is present."""
-        self.folded: dict[str, list[T]] = {}
+        # The tables below exist only once a predicate needs them: a rule index holds many
+        # field indexes, most of them with a single exact value.
+        self.constants: dict[bool | None, list[T]] | None = None
+        self.folded: dict[str, list[T]] | None = None
         self.prefixes: AffixTable[list[T]] | None = None
         self.suffixes: AffixTable[list[T]] | None = None
         self.wildcards: WildcardTable[T] | None = None
         self.numeric: NumericTable[T] | None = None
         self.cidr: CidrTable[T] | None = None
-        self.anything_but: list[tuple[AnythingBut, list[T]]] = []
-        self.present: list[T] = []
+        self.anything_but: tuple[tuple[AnythingBut, list[T]], ...] = ()
+        self.present: Sequence[T] = ()
         """Targets of ``exists: true``: taken for any value."""
-        self.absent: list[T] = []
+        self.absent: Sequence[T] = ()
         """Targets of ``exists: false``: taken when the field has no value."""
 
     def __bool__(self) -> bool:
@@ -95,12 +98,18 @@ class FieldIndex(Generic[T]):
             targets.append(target)
             return
         targets = self.targets[predicate] = [target]
+        if isinstance(predicate, Exact) and predicate.kind in ("string", "number"):
+            self.exact[predicate.value] = targets  # type: ignore[index]
+            return
+        self.others = True
         match predicate:
-            case Exact(kind="string" | "number", value=str() | int() | float() as value):
-                self.exact[value] = targets
             case Exact(value=bool() | None as value):
+                if self.constants is None:
+                    self.constants = {}
                 self.constants[value] = targets
             case EqualsIgnoreCase(text=text):
+                if self.folded is None:
+                    self.folded = {}
                 self.folded[text] = targets
             case Prefix():
                 if self.prefixes is None:
@@ -123,12 +132,11 @@ class FieldIndex(Generic[T]):
                     self.cidr = CidrTable()
                 self.cidr.add(predicate, targets)
             case AnythingBut():
-                self.anything_but.append((predicate, targets))
+                self.anything_but = (*self.anything_but, (predicate, targets))
             case Exists(present=True):
                 self.present = targets
             case Exists(present=False):
                 self.absent = targets
-        self._refresh_others()
 
     def remove(self, predicate: Predicate, target: T) -> None:
         targets = self.targets[predicate]
@@ -140,9 +148,13 @@ class FieldIndex(Generic[T]):
             case Exact(kind="string" | "number", value=str() | int() | float() as value):
                 del self.exact[value]
             case Exact(value=bool() | None as value):
+                assert self.constants is not None
                 del self.constants[value]
+                self.constants = self.constants or None
             case EqualsIgnoreCase(text=text):
+                assert self.folded is not None
                 del self.folded[text]
+                self.folded = self.folded or None
             case Prefix():
                 assert self.prefixes is not None
                 self.prefixes.remove(predicate.text, predicate.ignore_case)
@@ -164,11 +176,11 @@ class FieldIndex(Generic[T]):
                 self.cidr.remove(predicate)
                 self.cidr = self.cidr or None
             case AnythingBut():
-                self.anything_but = [e for e in self.anything_but if e[0] != predicate]
+                self.anything_but = tuple(e for e in self.anything_but if e[0] != predicate)
             case Exists(present=True):
-                self.present = []
+                self.present = ()
             case Exists(present=False):
-                self.absent = []
+                self.absent = ()
         self._refresh_others()
 
     def collect_others(self, value: Scalar, out: list[T]) -> None:
@@ -176,7 +188,7 @@ class FieldIndex(Generic[T]):
         numbers (which callers look up in :attr:`exact` themselves, it being the hot path)."""
         if isinstance(value, str):
             folded: str | None = None
-            if self.folded:
+            if self.folded is not None:
                 folded = value.lower()
                 hit = self.folded.get(folded)
                 if hit:
@@ -194,9 +206,10 @@ class FieldIndex(Generic[T]):
             if self.cidr is not None:
                 self.cidr.collect(value, out)
         elif isinstance(value, bool) or value is None:
-            hit = self.constants.get(value)
-            if hit:
-                out.extend(hit)
+            if self.constants is not None:
+                hit = self.constants.get(value)
+                if hit:
+                    out.extend(hit)
         elif self.numeric is not None and isinstance(value, (int, float)):
             self.numeric.collect(value, out)
         for predicate, targets in self.anything_but:
@@ -216,8 +229,8 @@ class FieldIndex(Generic[T]):
 
     def _refresh_others(self) -> None:
         self.others = bool(
-            self.constants
-            or self.folded
+            self.constants is not None
+            or self.folded is not None
             or self.prefixes
             or self.suffixes
             or self.wildcards

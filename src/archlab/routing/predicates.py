@@ -277,17 +277,16 @@ class Clause:
 
     path: str
     predicates: frozenset[Predicate]
+    allows_absence: bool = field(init=False, compare=False, repr=False)
+    """Whether ``exists: false`` is among the predicates: the clause holds if the path is empty."""
+    rank: int = field(init=False, compare=False, repr=False)
+    """How unselective the clause is; the rule index tests selective clauses first."""
 
-    @property
-    def rank(self) -> int:
-        """How unselective the clause is; the rule index tests selective clauses first."""
-        if Exists(False) in self.predicates:
-            return BROAD + 2
-        return max(predicate.rank for predicate in self.predicates)
-
-    @property
-    def allows_absence(self) -> bool:
-        return Exists(False) in self.predicates
+    def __post_init__(self) -> None:
+        absent = Exists(False) in self.predicates
+        object.__setattr__(self, "allows_absence", absent)
+        rank = BROAD + 2 if absent else max(predicate.rank for predicate in self.predicates)
+        object.__setattr__(self, "rank", rank)
 
 
 @dataclass(frozen=True, slots=True)

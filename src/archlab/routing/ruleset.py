@@ -7,23 +7,31 @@ value (:class:`~archlab.routing.fieldindex.FieldIndex`). Matching an event walks
 states its values lead to: a state is reached only when every clause before it held, and at each
 state the event's value finds its transitions by lookup rather than by trying each rule.
 
-Clauses are ordered selective-first (exact values before ranges, anything-but and absence last),
-which keeps the states reached by an event few.
+Which clause of a rule is tested first matters most: it decides how many events go on to the
+rest. Each rule enters by the clause whose predicates the fewest other rules share (a customer
+id rather than ``detail-type``), judged from statistics over all rules; as the set grows those
+statistics change, so the index re-plans every rule's order each time the set doubles.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from archlab.routing.documents import ArrayContext, PathTrie, load_document, merge_contexts
 from archlab.routing.eventpattern import EventPattern
 from archlab.routing.fieldindex import FieldIndex
-from archlab.routing.predicates import BROAD, Clause, Conjunction
+from archlab.routing.predicates import BROAD, Clause, Conjunction, Predicate
 
 Route = tuple[Clause, ...]
 """A conjunction's clauses in the order the index tests them."""
+
+PatternLike = EventPattern | dict[str, Any] | str
+
+REPLAN_FROM = 32
+"""Below this many rules, planning from partial statistics costs too little to revisit."""
 
 
 class _State:
@@ -34,7 +42,7 @@ class _State:
         self.children: dict[Clause, _State] = {}
         self.rules: set[str] = set()
         self.references = 0
-        """How many (rule, conjunction) paths pass through this state."""
+        """How many (rule, conjunction) routes pass through this state."""
 
 
 class RuleSet:
@@ -42,21 +50,26 @@ class RuleSet:
 
     Safe to use from several threads: rules may be added and removed while other threads match.
 
-    >>> rules = RuleSet()
-    >>> rules.add("cars", {"detail": {"coverage": ["car"]}})
+    >>> rules = RuleSet({"cars": {"detail": {"coverage": ["car"]}}})
+    >>> rules.add("homes", {"detail": {"coverage": ["home"]}})
     >>> rules.matches({"detail": {"coverage": "car"}})
     ['cars']
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Mapping[str, PatternLike] | None = None) -> None:
         self._root = _State()
         self._patterns: dict[str, EventPattern] = {}
         self._routes: dict[str, list[Route]] = {}
+        self._uses: Counter[tuple[str, Predicate]] = Counter()
+        """How many rules test each (path, predicate): the planner's measure of selectivity."""
         self._path_uses: Counter[str] = Counter()
-        self._entries: Counter[str] = Counter()
-        """For each field, how many routes enter the index through it."""
         self._paths = PathTrie(())
+        self._paths_changed = False
+        self._planned_for = 0
+        """The number of rules when every route was last planned."""
         self._lock = threading.Lock()
+        if rules:
+            self.update(rules)
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -70,35 +83,39 @@ class RuleSet:
     def pattern(self, name: str) -> EventPattern:
         return self._patterns[name]
 
-    def add(self, name: str, pattern: EventPattern | dict[str, Any] | str) -> None:
+    def add(self, name: str, pattern: PatternLike) -> None:
         """Add a rule, or replace the rule of that name (as PutRule does).
 
         The pattern is compiled before anything changes, so an invalid pattern raises
         :class:`~archlab.routing.InvalidEventPattern` and leaves the set as it was.
         """
-        if not isinstance(name, str) or not name:
-            raise ValueError("a rule name must be a non-empty string")
-        compiled = pattern if isinstance(pattern, EventPattern) else EventPattern(pattern)
+        self.update({name: pattern})
+
+    def update(self, rules: Mapping[str, PatternLike]) -> None:
+        """Add or replace many rules at once: all of them, or none if any pattern is invalid.
+
+        Faster than adding one by one, since every route is planned knowing all the rules.
+        """
+        compiled = {name: _compile(name, pattern) for name, pattern in rules.items()}
         with self._lock:
-            if name in self._patterns:
-                self._remove(name)
-            self._patterns[name] = compiled
-            routes = self._routes[name] = [self._route(c) for c in compiled.conjunctions]
-            for route in routes:
-                self._link(name, route)
-            self._paths = PathTrie(self._path_uses)
+            for name in compiled:
+                if name in self._patterns:
+                    self._forget(name)
+            for name, pattern in compiled.items():
+                self._patterns[name] = pattern
+                self._count(pattern, +1)
+            if len(self._patterns) >= max(REPLAN_FROM, 2 * self._planned_for):
+                self._replan()
+            else:
+                for name in compiled:
+                    self._place(name)
+            self._refresh_paths()
 
     def remove(self, name: str) -> None:
         """Remove a rule; raises KeyError if there is no rule of that name."""
         with self._lock:
-            self._remove(name)
-
-    def _remove(self, name: str) -> None:
-        del self._patterns[name]
-        for route in self._routes.pop(name):
-            self._unlink(name, route)
-        self._path_uses = +self._path_uses  # forget paths no rule uses any more
-        self._paths = PathTrie(self._path_uses)
+            self._forget(name)
+            self._refresh_paths()
 
     def matches(self, event: dict[str, Any] | str | bytes) -> list[str]:
         """Sorted names of the rules that ``event`` (a mapping or JSON text) matches."""
@@ -153,14 +170,50 @@ class RuleSet:
                 hits.clear()
         return found
 
+    def _count(self, pattern: EventPattern, sign: int) -> None:
+        """Update the statistics; a path that appears or disappears refreshes the path trie."""
+        uses, path_uses = self._uses, self._path_uses
+        for conjunction in pattern.conjunctions:
+            for clause in conjunction.clauses:
+                path_uses[clause.path] += sign
+                if path_uses[clause.path] == (1 if sign > 0 else 0):
+                    self._paths_changed = True
+                for predicate in clause.predicates:
+                    key = (clause.path, predicate)
+                    uses[key] += sign
+                    if not uses[key]:
+                        del uses[key]
+
+    def _place(self, name: str) -> None:
+        routes = self._routes[name] = [self._route(c) for c in self._patterns[name].conjunctions]
+        for route in routes:
+            self._link(name, route)
+
+    def _forget(self, name: str) -> None:
+        pattern = self._patterns.pop(name)
+        for route in self._routes.pop(name):
+            self._unlink(name, route)
+        self._count(pattern, -1)
+
+    def _replan(self) -> None:
+        """Rebuild the index, planning every route from the statistics of all rules."""
+        self._root = _State()
+        self._routes.clear()
+        for name in self._patterns:
+            self._place(name)
+        self._planned_for = len(self._patterns)
+
+    def _refresh_paths(self) -> None:
+        if self._paths_changed:
+            self._path_uses = +self._path_uses  # drop the paths no rule tests any more
+            self._paths = PathTrie(self._path_uses)
+            self._paths_changed = False
+
     def _route(self, conjunction: Conjunction) -> Route:
         """The order in which the index tests a conjunction's clauses.
 
-        The first clause decides how many events reach the rest, so it is chosen by what the
-        index holds now: the clause expected to let the fewest other rules past the root (broad
-        clauses such as anything-but only as a last resort). A field that many rules test with
-        few distinct values, such as ``detail-type``, thereby stops being everyone's entry point,
-        and one with a value per rule, such as a customer id, becomes it.
+        First the clause expected to let the fewest rules past the root (broad clauses such as
+        anything-but only as a last resort), then the rest, selective ones first.
         """
         clauses = conjunction.clauses
         if len(clauses) < 2:
@@ -171,28 +224,13 @@ class RuleSet:
         )
         return (clauses[first], *clauses[:first], *clauses[first + 1 :])
 
-    def _load(self, clause: Clause) -> float:
-        """How many rules are expected to continue past the root along with ``clause``.
-
-        For a predicate the root already holds, the rules it leads to; for a new one, the
-        average over the field's predicates (a field where each rule has its own value is cheap
-        to enter, one where rules share a few values is not).
-        """
-        index = self._root.fields.get(clause.path)
-        if index is None:
-            return 0
-        average = self._entries[clause.path] / len(index.targets)
-        load = 0.0
-        for predicate in clause.predicates:
-            states = index.targets.get(predicate)
-            load += sum(s.references for s in states) if states else average
-        return load
+    def _load(self, clause: Clause) -> int:
+        """How many rules test the same values of the same field as ``clause`` does."""
+        return sum(self._uses[(clause.path, predicate)] for predicate in clause.predicates)
 
     def _link(self, name: str, route: Route) -> None:
         state = self._root
         state.references += 1
-        if route:
-            self._entries[route[0].path] += 1
         for clause in route:
             child = state.children.get(clause)
             if child is None:
@@ -203,20 +241,13 @@ class RuleSet:
                 for predicate in clause.predicates:
                     index.add(predicate, child)
             child.references += 1
-            self._path_uses[clause.path] += 1
             state = child
         state.rules.add(name)
 
     def _unlink(self, name: str, route: Route) -> None:
         state = self._root
         state.references -= 1
-        if route:
-            self._entries[route[0].path] -= 1
-        dropped = False
         for clause in route:
-            self._path_uses[clause.path] -= 1
-            if dropped:
-                continue
             child = state.children[clause]
             child.references -= 1
             if child.references == 0:
@@ -227,7 +258,12 @@ class RuleSet:
                     index.remove(predicate, child)
                 if not index:
                     del state.fields[clause.path]
-                dropped = True
+                return
             state = child
-        if not dropped:
-            state.rules.discard(name)
+        state.rules.discard(name)
+
+
+def _compile(name: str, pattern: PatternLike) -> EventPattern:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a rule name must be a non-empty string, got {name!r}")
+    return pattern if isinstance(pattern, EventPattern) else EventPattern(pattern)
