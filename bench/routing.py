@@ -173,7 +173,7 @@ def record(report: dict[str, Any]) -> None:
             f"| {size['rules']:,} | {size['events_per_s']:,} | {size['events_per_s_json']:,} "
             f"| {size['p50_us']} | {size['p99_us']} | {size['matches_per_event']} "
             f"| {size['compile_s']} | {size['memory_mb']:.1f} "
-            f"| {peer.get('events_per_s', '—')} | {size.get('ratio_vs_localstack', '—')}× "
+            f"| {peer.get('events_per_s', '—')} | {size.get('ratio_vs_localstack', '—')}x "
             f"| {peer.get('agreeing_events', '—')} |"
         )
     with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as doc:

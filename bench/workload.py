@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from typing import Any
+
+Condition = Callable[[random.Random, dict[str, Any], dict[str, Any]], None]
+"""Adds one condition to a rule: (random source, the rule, the rule's "detail" object)."""
 
 COVERAGES = ["car", "home", "travel", "life", "health", "pet", "bike", "boat"]
 CHANNELS = ["web", "mobile", "agent", "partner", "phone"]
@@ -82,7 +86,7 @@ def _policy(rng: random.Random) -> str:
     return f"{rng.randrange(10**6):06d}"
 
 
-def make_rule(rng: random.Random) -> dict[str, Any]:
+def make_rule(rng: random.Random, anchor: Condition) -> dict[str, Any]:
     """A rule for one narrow slice of traffic (one customer, one block of orders, ...).
 
     Each rule has an *anchor* on a field with many distinct values, so that the share of rules
@@ -91,7 +95,7 @@ def make_rule(rng: random.Random) -> dict[str, Any]:
     """
     rule: dict[str, Any] = {"detail-type": rng.sample(DETAIL_TYPES, rng.randint(1, 3))}
     detail: dict[str, Any] = {}
-    rng.choice(ANCHORS)(rng, rule, detail)
+    anchor(rng, rule, detail)
     for condition in rng.sample(CONDITIONS, rng.randint(0, 2)):
         condition(rng, rule, detail)
     if detail:
@@ -224,10 +228,23 @@ CONDITIONS = [
 
 
 def make_workload(rules: int, events: int, seed: int = 7) -> tuple[dict[str, Any], list[Any]]:
+    """``rules`` rules and ``events`` events; every set, however small, mixes every operator.
+
+    Rules are dealt round-robin over the families: the coverage fan-out (one rule per coverage
+    type, until each has one) and the seven anchors. So a set of 10 tests as many different
+    fields as a set of 10,000, and sizes compare like with like.
+    """
     rng = random.Random(seed)
-    rule_set = {f"coverage-{c}": coverage_rule(c) for c in COVERAGES[: min(rules, len(COVERAGES))]}
+    coverages = iter(COVERAGES)
+    rule_set: dict[str, Any] = {}
     while len(rule_set) < rules:
-        rule_set[f"rule-{len(rule_set):05d}"] = make_rule(rng)
+        family = len(rule_set) % (len(ANCHORS) + 1)
+        coverage = next(coverages, None) if family == 0 else None
+        if coverage is not None:
+            rule_set[f"coverage-{coverage}"] = coverage_rule(coverage)
+        else:
+            anchor = ANCHORS[(family - 1) % len(ANCHORS)]
+            rule_set[f"rule-{len(rule_set):05d}"] = make_rule(rng, anchor)
     event_list = [make_event(rng, n) for n in range(events)]
     return rule_set, event_list
 

@@ -14,7 +14,6 @@ that aws/event-ruler applies to JSON events.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 from archlab.routing.errors import InvalidEvent
@@ -115,83 +114,81 @@ def merge_contexts(held: ArrayContext, new: ArrayContext) -> ArrayContext | None
     return tuple(chosen.items())
 
 
-_Entry: TypeAlias = "tuple[str, dict[str, _Entry]]"
+_MISSING = object()
 
 
-class PathTrie:
-    """The field paths some rule uses, as a tree of keys, for walking only what rules look at.
+class FieldPath:
+    """Reads the leaves of one dotted path straight out of a document.
 
-    ``leaves(document)`` gives the same leaves as :func:`flatten` for every path in the trie
-    (and for their dotted prefixes), while skipping whole subtrees no rule mentions.
+    What :func:`flatten` would give for this path, without walking anything else: at each
+    object it looks up the next key, and also the keys that join several parts with dots
+    (``"state.status"``), since those count as the same path.
     """
 
-    __slots__ = ("root",)
+    __slots__ = ("joins", "last", "path")
 
-    def __init__(self, paths: Iterable[str]) -> None:
-        self.root: dict[str, _Entry] = {}
-        for path in paths:
-            children = self.root
-            parts = path.split(".")
-            for depth, part in enumerate(parts):
-                entry = children.get(part)
-                if entry is None:
-                    entry = children[part] = (".".join(parts[: depth + 1]), {})
-                children = entry[1]
+    def __init__(self, path: str) -> None:
+        self.path = path
+        parts = path.split(".")
+        self.last = len(parts) - 1
+        # joins[i] holds the keys that cover parts i..j, for j from i up to the last part.
+        self.joins = tuple(
+            tuple(".".join(parts[i : j + 1]) for j in range(i, len(parts)))
+            for i in range(len(parts))
+        )
 
-    def leaves(self, document: dict[str, Any]) -> Leaves:
-        leaves: Leaves = {}
-        # An explicit stack instead of recursion: this runs for every event the index matches.
-        stack: list[tuple[dict[str, _Entry], dict[str, Any], ArrayContext]] = [
-            (self.root, document, ())
-        ]
-        while stack:
-            children, node, context = stack.pop()
-            for key, value in node.items():
-                entry = children.get(key)
-                if entry is None:
-                    if "." not in key:
-                        continue
-                    entry = self._dotted(children, key)
-                    if entry is None:
-                        continue
-                if isinstance(value, dict):
-                    if entry[1]:
-                        stack.append((entry[1], value, context))
-                elif isinstance(value, list):
-                    self._walk_array(entry, value, context, leaves, stack)
-                else:
-                    found = leaves.get(entry[0])
-                    if found is None:
-                        leaves[entry[0]] = [(value, context)]
-                    else:
-                        found.append((value, context))
-        return leaves
+    def read(self, document: dict[str, Any]) -> tuple[list[Scalar], list[ArrayContext] | None]:
+        """The values at this path and, if any sits in an array of objects, their contexts."""
+        values: list[Scalar] = []
+        contexts: list[ArrayContext] = []
+        self._in_object(document, 0, (), values, contexts)
+        return values, contexts if any(contexts) else None
 
-    @staticmethod
-    def _dotted(children: dict[str, _Entry], key: str) -> _Entry | None:
-        """The entry for an event key such as ``"state.status"`` (it joins like nested keys)."""
-        entry = None
-        for part in key.split("."):
-            entry = children.get(part)
-            if entry is None:
-                return None
-            children = entry[1]
-        return entry
-
-    def _walk_array(
+    def _in_object(
         self,
-        entry: _Entry,
-        array: list[Any],
+        node: dict[str, Any],
+        part: int,
         context: ArrayContext,
-        leaves: Leaves,
-        stack: list[tuple[dict[str, _Entry], dict[str, Any], ArrayContext]],
+        values: list[Scalar],
+        contexts: list[ArrayContext],
+    ) -> None:
+        for end, key in enumerate(self.joins[part], start=part):
+            value = node.get(key, _MISSING)
+            if value is _MISSING:
+                continue
+            if end == self.last:
+                self._leaves(value, context, values, contexts)
+            elif isinstance(value, dict):
+                self._in_object(value, end + 1, context, values, contexts)
+            elif isinstance(value, list):
+                self._in_array(value, end + 1, context, values, contexts)
+
+    def _in_array(
+        self,
+        array: list[Any],
+        part: int,
+        context: ArrayContext,
+        values: list[Scalar],
+        contexts: list[ArrayContext],
     ) -> None:
         array_id = id(array)
         for index, element in enumerate(array):
             if isinstance(element, dict):
-                if entry[1]:
-                    stack.append((entry[1], element, (*context, (array_id, index))))
+                self._in_object(element, part, (*context, (array_id, index)), values, contexts)
             elif isinstance(element, list):
-                self._walk_array(entry, element, (*context, (array_id, index)), leaves, stack)
-            else:
-                _add_leaf(leaves, entry[0], element, context)
+                self._in_array(element, part, (*context, (array_id, index)), values, contexts)
+
+    def _leaves(
+        self, value: Any, context: ArrayContext, values: list[Scalar], contexts: list[ArrayContext]
+    ) -> None:
+        if isinstance(value, list):
+            array_id = id(value)
+            for index, element in enumerate(value):
+                if isinstance(element, list):
+                    self._leaves(element, (*context, (array_id, index)), values, contexts)
+                elif not isinstance(element, dict):
+                    values.append(element)
+                    contexts.append(context)
+        elif not isinstance(value, dict):
+            values.append(value)
+            contexts.append(context)

@@ -23,9 +23,11 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
+from archlab.routing.documents import FieldPath
 from archlab.routing.predicates import (
     AnythingBut,
     Cidr,
@@ -59,6 +61,7 @@ class FieldIndex(Generic[T]):
         "folded",
         "numeric",
         "others",
+        "path",
         "prefixes",
         "present",
         "suffixes",
@@ -66,7 +69,9 @@ class FieldIndex(Generic[T]):
         "wildcards",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, path: FieldPath) -> None:
+        self.path = path
+        """Reads this field's values out of a document."""
         self.targets: dict[Predicate, list[T]] = {}
         self.exact: dict[str | float, list[T]] = {}
         """Targets of exact strings and numbers, in one table: "1" and 1 are distinct keys
@@ -306,12 +311,14 @@ class WildcardTable(Generic[T]):
     become one long list to scan.
     """
 
-    __slots__ = ("heads", "middles", "placement", "rest", "tails")
+    __slots__ = ("first_chars", "heads", "middles", "placement", "rest", "tails")
 
     def __init__(self) -> None:
         self.heads: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=False)
         self.tails: AffixTable[dict[Wildcard, list[T]]] = AffixTable(from_end=True)
         self.middles: dict[int, dict[str, dict[Wildcard, list[T]]]] = {}
+        self.first_chars: dict[int, Counter[str]] = {}
+        """For each length of middle piece, the first characters of those pieces."""
         self.rest: dict[Wildcard, list[T]] = {}
         """Wildcards with no literal piece at all, such as ``*``."""
         self.placement: dict[Wildcard, tuple[str, str]] = {}
@@ -331,6 +338,7 @@ class WildcardTable(Generic[T]):
                 self.tails.add(piece, False, group)
             else:
                 self.middles.setdefault(len(piece), {})[piece] = group
+                self.first_chars.setdefault(len(piece), Counter())[piece[0]] += 1
         group[wildcard] = targets
 
     def remove(self, wildcard: Wildcard) -> None:
@@ -347,8 +355,31 @@ class WildcardTable(Generic[T]):
         else:
             table = self.middles[len(piece)]
             del table[piece]
+            firsts = self.first_chars[len(piece)]
+            firsts[piece[0]] -= 1
+            if not firsts[piece[0]]:
+                del firsts[piece[0]]
             if not table:
                 del self.middles[len(piece)]
+                del self.first_chars[len(piece)]
+
+    def starts(self, value: str, length: int) -> Iterable[int]:
+        """Where a middle piece of this length could start in ``value``.
+
+        Every position, unless the pieces begin with few distinct characters (``:policy/``,
+        ``/uploads/``...): then only the positions of those characters, found by ``str.find``.
+        """
+        last = len(value) - length
+        firsts = self.first_chars[length]
+        if len(firsts) > 3:
+            return range(last + 1)
+        positions = []
+        for char in firsts:
+            position = value.find(char, 0, last + 1)
+            while position != -1:
+                positions.append(position)
+                position = value.find(char, position + 1, last + 1)
+        return positions
 
     def place(self, wildcard: Wildcard) -> tuple[str, str]:
         pieces = wildcard.pieces
@@ -375,7 +406,7 @@ class WildcardTable(Generic[T]):
     def collect(self, value: str, out: list[T]) -> None:
         groups = self.heads.matches(value, value) + self.tails.matches(value, value)
         for length, table in self.middles.items():
-            for start in range(len(value) - length + 1):
+            for start in self.starts(value, length):
                 group = table.get(value[start : start + length])
                 if group is not None and all(group is not other for other in groups):
                     groups.append(group)

@@ -17,6 +17,7 @@ import functools
 import ipaddress
 import math
 import re
+import socket
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, TypeAlias
 
@@ -146,19 +147,13 @@ def parse_ip(value: Scalar) -> tuple[int, int] | None:
 @functools.lru_cache(maxsize=4096)
 def _parse_ip_text(text: str) -> tuple[int, int] | None:
     # Cached, as one event's address is looked up by every state that tests a CIDR block; and
-    # dotted quads are parsed by hand, ipaddress being several times slower at it.
-    parts = text.split(".")
-    if len(parts) == 4 and all(
-        part.isdecimal() and part.isascii() and (part == "0" or part[0] != "0") and int(part) < 256
-        for part in parts
-    ):
-        a, b, c, d = (int(part) for part in parts)
-        return 4, (a << 24) | (b << 16) | (c << 8) | d
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    return address.version, int(address)
+    # parsed with inet_pton, which is strict (dotted quads, no leading zeros) and fast.
+    for version, family in ((4, socket.AF_INET), (6, socket.AF_INET6)):
+        try:
+            return version, int.from_bytes(socket.inet_pton(family, text), "big")
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from archlab.routing.documents import ArrayContext, PathTrie, load_document, merge_contexts
+from archlab.routing.documents import ArrayContext, FieldPath, load_document, merge_contexts
 from archlab.routing.eventpattern import EventPattern
 from archlab.routing.fieldindex import FieldIndex
-from archlab.routing.predicates import BROAD, Clause, Conjunction, Predicate
+from archlab.routing.predicates import BROAD, Clause, Conjunction, Predicate, Scalar
 
 Route = tuple[Clause, ...]
 """A conjunction's clauses in the order the index tests them."""
@@ -62,9 +62,9 @@ class RuleSet:
         self._routes: dict[str, list[Route]] = {}
         self._uses: Counter[tuple[str, Predicate]] = Counter()
         """How many rules test each (path, predicate): the planner's measure of selectivity."""
-        self._path_uses: Counter[str] = Counter()
-        self._paths = PathTrie(())
-        self._paths_changed = False
+        self._variety: Counter[str] = Counter()
+        """How many distinct predicates the rules test on each path."""
+        self._readers: dict[str, FieldPath] = {}
         self._planned_for = 0
         """The number of rules when every route was last planned."""
         self._lock = threading.Lock()
@@ -109,13 +109,11 @@ class RuleSet:
             else:
                 for name in compiled:
                     self._place(name)
-            self._refresh_paths()
 
     def remove(self, name: str) -> None:
         """Remove a rule; raises KeyError if there is no rule of that name."""
         with self._lock:
             self._forget(name)
-            self._refresh_paths()
 
     def matches(self, event: dict[str, Any] | str | bytes) -> list[str]:
         """Sorted names of the rules that ``event`` (a mapping or JSON text) matches."""
@@ -124,7 +122,9 @@ class RuleSet:
             return sorted(self._match(document))
 
     def _match(self, document: dict[str, Any]) -> set[str]:
-        leaves = self._paths.leaves(document)
+        # Each path's values are read from the document when a state first needs them, so an
+        # event costs what the states it reaches look at, not what the rules mention.
+        read: dict[str, tuple[list[Scalar], list[ArrayContext] | None]] = {}
         found: set[str] = set()
         root: tuple[_State, ArrayContext] = (self._root, ())
         pending = [root]
@@ -135,32 +135,23 @@ class RuleSet:
             if state.rules:
                 found.update(state.rules)
             for path, index in state.fields.items():
-                values = leaves.get(path)
-                if values is None:
+                leaves = read.get(path)
+                if leaves is None:
+                    leaves = read[path] = index.path.read(document)
+                values, contexts = leaves
+                if not values:
                     hits.extend(index.absent)
+                elif contexts is not None:
+                    self._collect_in_arrays(index, values, contexts, context, pending, seen)
                 else:
-                    exact = index.exact
-                    for value, value_context in values:
-                        if value_context:
-                            merged = merge_contexts(context, value_context)
-                            if merged is None:
-                                continue
-                            if merged != context:
-                                # Targets reached through an array element carry its context.
-                                index.collect(value, hits)
-                                for target in hits:
-                                    item = (target, merged)
-                                    if item not in seen:
-                                        seen.add(item)
-                                        pending.append(item)
-                                hits.clear()
-                                continue
-                        # The hot path, inlined: exact strings and numbers are a dict lookup.
+                    # The hot path, inlined: exact strings and numbers are a dict lookup.
+                    exact, others = index.exact, index.others
+                    for value in values:
                         if exact and value.__class__ is not bool:
                             hit = exact.get(value)  # type: ignore[arg-type]
                             if hit:
                                 hits.extend(hit)
-                        if index.others:
+                        if others:
                             index.collect_others(value, hits)
                 for target in hits:
                     item = (target, context)
@@ -170,17 +161,39 @@ class RuleSet:
                 hits.clear()
         return found
 
+    @staticmethod
+    def _collect_in_arrays(
+        index: FieldIndex[_State],
+        values: list[Scalar],
+        contexts: list[ArrayContext],
+        context: ArrayContext,
+        pending: list[tuple[_State, ArrayContext]],
+        seen: set[tuple[_State, ArrayContext]],
+    ) -> None:
+        """Transitions taken by values inside arrays of objects: the states they lead to carry
+        the elements they came from, so that later clauses only use the same elements."""
+        hits: list[_State] = []
+        for value, value_context in zip(values, contexts, strict=True):
+            merged = merge_contexts(context, value_context)
+            if merged is None:
+                continue
+            index.collect(value, hits)
+            for target in hits:
+                item = (target, merged)
+                if item not in seen:
+                    seen.add(item)
+                    pending.append(item)
+            hits.clear()
+
     def _count(self, pattern: EventPattern, sign: int) -> None:
-        """Update the statistics; a path that appears or disappears refreshes the path trie."""
-        uses, path_uses = self._uses, self._path_uses
+        uses, variety = self._uses, self._variety
         for conjunction in pattern.conjunctions:
             for clause in conjunction.clauses:
-                path_uses[clause.path] += sign
-                if path_uses[clause.path] == (1 if sign > 0 else 0):
-                    self._paths_changed = True
                 for predicate in clause.predicates:
                     key = (clause.path, predicate)
                     uses[key] += sign
+                    if uses[key] == (1 if sign > 0 else 0):
+                        variety[clause.path] += sign
                     if not uses[key]:
                         del uses[key]
 
@@ -203,24 +216,25 @@ class RuleSet:
             self._place(name)
         self._planned_for = len(self._patterns)
 
-    def _refresh_paths(self) -> None:
-        if self._paths_changed:
-            self._path_uses = +self._path_uses  # drop the paths no rule tests any more
-            self._paths = PathTrie(self._path_uses)
-            self._paths_changed = False
-
     def _route(self, conjunction: Conjunction) -> Route:
         """The order in which the index tests a conjunction's clauses.
 
         First the clause expected to let the fewest rules past the root (broad clauses such as
-        anything-but only as a last resort), then the rest, selective ones first.
+        anything-but only as a last resort), then the rest, selective ones first. Between equal
+        loads, the field where rules test the most distinct values wins: its values are the
+        likelier to be rare in events (a customer id rather than a country).
         """
         clauses = conjunction.clauses
         if len(clauses) < 2:
             return clauses
         first = min(
             range(len(clauses)),
-            key=lambda i: (clauses[i].rank >= BROAD, self._load(clauses[i]), i),
+            key=lambda i: (
+                clauses[i].rank >= BROAD,
+                self._load(clauses[i]),
+                -self._variety[clauses[i].path],
+                i,
+            ),
         )
         return (clauses[first], *clauses[:first], *clauses[first + 1 :])
 
@@ -237,7 +251,10 @@ class RuleSet:
                 child = state.children[clause] = _State()
                 index = state.fields.get(clause.path)
                 if index is None:
-                    index = state.fields[clause.path] = FieldIndex()
+                    reader = self._readers.get(clause.path)
+                    if reader is None:
+                        reader = self._readers[clause.path] = FieldPath(clause.path)
+                    index = state.fields[clause.path] = FieldIndex(reader)
                 for predicate in clause.predicates:
                     index.add(predicate, child)
             child.references += 1
