@@ -138,57 +138,75 @@ class FieldPath:
         )
 
     def read(self, document: dict[str, Any]) -> tuple[list[Scalar], list[ArrayContext] | None]:
-        """The values at this path and, if any sits in an array of objects, their contexts."""
+        """The values at this path and, if any sits in an array of objects, their contexts.
+
+        Iterative, with plain objects and scalars on the fast path: it runs for every field
+        the rule index looks at in every event.
+        """
         values: list[Scalar] = []
-        contexts: list[ArrayContext] = []
-        self._in_object(document, 0, (), values, contexts)
-        return values, contexts if any(contexts) else None
+        contexts: list[ArrayContext] | None = None
+        joins, last = self.joins, self.last
+        work: list[tuple[dict[str, Any], int, ArrayContext]] = [(document, 0, ())]
+        while work:
+            node, part, context = work.pop()
+            end = part
+            for key in joins[part]:
+                value = node.get(key, _MISSING)
+                if value is not _MISSING:
+                    kind = value.__class__
+                    if end == last:
+                        if kind is not list and kind is not dict:
+                            values.append(value)
+                            if context or contexts is not None:
+                                contexts = _context_of(values, contexts, context)
+                        elif isinstance(value, list):
+                            contexts = _array_leaves(value, context, values, contexts)
+                    elif kind is dict or isinstance(value, dict):
+                        work.append((value, end + 1, context))
+                    elif isinstance(value, list):
+                        _array_objects(value, end + 1, context, work)
+                end += 1
+        return values, contexts
 
-    def _in_object(
-        self,
-        node: dict[str, Any],
-        part: int,
-        context: ArrayContext,
-        values: list[Scalar],
-        contexts: list[ArrayContext],
-    ) -> None:
-        for end, key in enumerate(self.joins[part], start=part):
-            value = node.get(key, _MISSING)
-            if value is _MISSING:
-                continue
-            if end == self.last:
-                self._leaves(value, context, values, contexts)
-            elif isinstance(value, dict):
-                self._in_object(value, end + 1, context, values, contexts)
-            elif isinstance(value, list):
-                self._in_array(value, end + 1, context, values, contexts)
 
-    def _in_array(
-        self,
-        array: list[Any],
-        part: int,
-        context: ArrayContext,
-        values: list[Scalar],
-        contexts: list[ArrayContext],
-    ) -> None:
-        array_id = id(array)
-        for index, element in enumerate(array):
-            if isinstance(element, dict):
-                self._in_object(element, part, (*context, (array_id, index)), values, contexts)
-            elif isinstance(element, list):
-                self._in_array(element, part, (*context, (array_id, index)), values, contexts)
+def _context_of(
+    values: list[Scalar], contexts: list[ArrayContext] | None, context: ArrayContext
+) -> list[ArrayContext]:
+    """Record the context of the value just appended, starting the list on first need."""
+    if contexts is None:
+        contexts = [()] * (len(values) - 1)
+    contexts.append(context)
+    return contexts
 
-    def _leaves(
-        self, value: Any, context: ArrayContext, values: list[Scalar], contexts: list[ArrayContext]
-    ) -> None:
-        if isinstance(value, list):
-            array_id = id(value)
-            for index, element in enumerate(value):
-                if isinstance(element, list):
-                    self._leaves(element, (*context, (array_id, index)), values, contexts)
-                elif not isinstance(element, dict):
-                    values.append(element)
-                    contexts.append(context)
-        elif not isinstance(value, dict):
-            values.append(value)
-            contexts.append(context)
+
+def _array_leaves(
+    array: list[Any],
+    context: ArrayContext,
+    values: list[Scalar],
+    contexts: list[ArrayContext] | None,
+) -> list[ArrayContext] | None:
+    """The scalars of an array at the end of a path (nested arrays included, objects not)."""
+    array_id = id(array)
+    for index, element in enumerate(array):
+        if isinstance(element, list):
+            contexts = _array_leaves(element, (*context, (array_id, index)), values, contexts)
+        elif not isinstance(element, dict):
+            values.append(element)
+            if context or contexts is not None:
+                contexts = _context_of(values, contexts, context)
+    return contexts
+
+
+def _array_objects(
+    array: list[Any],
+    part: int,
+    context: ArrayContext,
+    work: list[tuple[dict[str, Any], int, ArrayContext]],
+) -> None:
+    """Queue the objects of an array in the middle of a path, each with its element's context."""
+    array_id = id(array)
+    for index, element in enumerate(array):
+        if isinstance(element, dict):
+            work.append((element, part, (*context, (array_id, index))))
+        elif isinstance(element, list):
+            _array_objects(element, part, (*context, (array_id, index)), work)
