@@ -110,14 +110,15 @@ def route(
     definitions = read_json(rules, "--rules")
     if not isinstance(definitions, dict) or not definitions:
         fail("--rules: must be a non-empty JSON object mapping rule names to event patterns")
-    rule_set = RuleSet()
+    compiled = {}
     for name, pattern in definitions.items():
         if not isinstance(pattern, (dict, str)):
             fail(f"--rules: rule {name!r}: a pattern must be a JSON object")
         try:
-            rule_set.add(name, pattern)
+            compiled[name] = EventPattern(pattern)
         except InvalidEventPattern as error:
             fail(f"--rules: rule {name!r}: invalid event pattern: {error}")
+    rule_set = RuleSet(compiled)
     if input_file == "-":
         _route_lines(rule_set, sys.stdin)
         return

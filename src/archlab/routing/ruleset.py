@@ -15,9 +15,11 @@ statistics change, so the index re-plans every rule's order each time the set do
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from archlab.routing.documents import ArrayContext, FieldPath, load_document, merge_contexts
@@ -29,6 +31,9 @@ Route = tuple[Clause, ...]
 """A conjunction's clauses in the order the index tests them."""
 
 PatternLike = EventPattern | dict[str, Any] | str
+
+BULK = 500
+"""From this many rules in one update, compiling runs with the garbage collector paused."""
 
 REPLAN_FROM = 32
 """Below this many rules, planning from partial statistics costs too little to revisit."""
@@ -96,19 +101,23 @@ class RuleSet:
 
         Faster than adding one by one, since every route is planned knowing all the rules.
         """
-        compiled = {name: _compile(name, pattern) for name, pattern in rules.items()}
-        with self._lock:
+        with _collector_paused(len(rules)):
+            compiled = {name: _compile(name, pattern) for name, pattern in rules.items()}
+            with self._lock:
+                self._update(compiled)
+
+    def _update(self, compiled: dict[str, EventPattern]) -> None:
+        for name in compiled:
+            if name in self._patterns:
+                self._forget(name)
+        for name, pattern in compiled.items():
+            self._patterns[name] = pattern
+            self._count(pattern, +1)
+        if len(self._patterns) >= max(REPLAN_FROM, 2 * self._planned_for):
+            self._replan()
+        else:
             for name in compiled:
-                if name in self._patterns:
-                    self._forget(name)
-            for name, pattern in compiled.items():
-                self._patterns[name] = pattern
-                self._count(pattern, +1)
-            if len(self._patterns) >= max(REPLAN_FROM, 2 * self._planned_for):
-                self._replan()
-            else:
-                for name in compiled:
-                    self._place(name)
+                self._place(name)
 
     def remove(self, name: str) -> None:
         """Remove a rule; raises KeyError if there is no rule of that name."""
@@ -210,11 +219,12 @@ class RuleSet:
 
     def _replan(self) -> None:
         """Rebuild the index, planning every route from the statistics of all rules."""
-        self._root = _State()
-        self._routes.clear()
-        for name in self._patterns:
-            self._place(name)
-        self._planned_for = len(self._patterns)
+        with _collector_paused(len(self._patterns)):
+            self._root = _State()
+            self._routes.clear()
+            for name in self._patterns:
+                self._place(name)
+            self._planned_for = len(self._patterns)
 
     def _route(self, conjunction: Conjunction) -> Route:
         """The order in which the index tests a conjunction's clauses.
@@ -278,6 +288,24 @@ class RuleSet:
                 return
             state = child
         state.rules.discard(name)
+
+
+@contextlib.contextmanager
+def _collector_paused(rules: int) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many rules are compiled and indexed.
+
+    Building an index allocates many long-lived objects and nothing cyclic to reclaim, so the
+    collector's repeated passes over the growing heap are pure overhead: about half of the time
+    of indexing 10,000 rules. It is restored to its previous state afterwards.
+    """
+    if rules < BULK or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _compile(name: str, pattern: PatternLike) -> EventPattern:
