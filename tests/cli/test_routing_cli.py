@@ -191,40 +191,17 @@ class TestRoute:
         assert_user_error(code, out, err, "--input", "no such file")
 
 
+def run_pattern_command(pattern: str, event: str) -> subprocess.CompletedProcess[str]:
+    """``python -m archlab events test-pattern`` in a real process, as a user runs it."""
+    command = ["events", "test-pattern", "--event-pattern", pattern, "--event", event]
+    return subprocess.run(
+        [sys.executable, "-m", "archlab", *command], capture_output=True, text=True, check=False
+    )
+
+
 def test_installed_command_runs() -> None:
-    """The console script itself, as a user runs it (exit codes from a real process)."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archlab",
-            "events",
-            "test-pattern",
-            "--event-pattern",
-            '{"a": [1]}',
-            "--event",
-            '{"a": 1.0}',
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_pattern_command('{"a": [1]}', '{"a": 1.0}')
     assert (done.returncode, done.stdout) == (0, '{"Result": true}\n')
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archlab",
-            "events",
-            "test-pattern",
-            "--event-pattern",
-            '{"a": [{"EXISTS": true}]}',
-            "--event",
-            "{}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_pattern_command('{"a": [{"EXISTS": true}]}', "{}")
     assert done.returncode == 2 and done.stdout == ""
     assert "unrecognised operator 'EXISTS'" in done.stderr

@@ -30,15 +30,18 @@ def load_document(document: Any, what: str = "event") -> dict[str, Any]:
     if isinstance(document, (str, bytes, bytearray)):
         try:
             document = json.loads(document)
-        except json.JSONDecodeError as error:
-            raise InvalidEvent(
-                f"{what} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-            ) from None
-        except UnicodeDecodeError as error:
-            raise InvalidEvent(f"{what} is not UTF-8 text: {error.reason}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise InvalidEvent(f"{what} is {json_problem(error)}") from None
     if not isinstance(document, dict):
         raise InvalidEvent(f"{what} must be a JSON object, got {json_type_name(document)}")
     return document
+
+
+def json_problem(error: json.JSONDecodeError | UnicodeDecodeError) -> str:
+    """How JSON text failed to load, worded to follow "... is"."""
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text: {error.reason}"
+    return f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
 
 
 def json_type_name(value: object) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from archlab.routing.documents import Leaves, flatten, json_type_name, load_document
 from archlab.routing.errors import InvalidEvent, InvalidFilterPolicy
 from archlab.routing.evaluate import matches_any
-from archlab.routing.grammar import Dialect, compile_pattern
+from archlab.routing.grammar import Dialect, compile_pattern, load_pattern
 from archlab.routing.predicates import Conjunction, Scalar
 
 Scope = Literal["MessageAttributes", "MessageBody"]
@@ -47,7 +47,12 @@ class FilterPolicy:
                 f"scope must be MessageAttributes or MessageBody, got {scope!r}"
             )
         self.scope = scope
-        self.text, self.policy = _load_policy(policy)
+        self.text, self.policy = load_pattern(policy, SNS)
+        size = len(self.text.encode())
+        if size > MAX_POLICY_BYTES:
+            raise InvalidFilterPolicy(f"is {size} bytes; the limit is {MAX_POLICY_BYTES} (256 KB)")
+        if not isinstance(self.policy, dict):
+            raise InvalidFilterPolicy(f"must be a JSON object, got {json_type_name(self.policy)}")
         if scope == "MessageAttributes":
             for key, value in self.policy.items():
                 if key != "$or" and isinstance(value, dict):
@@ -141,29 +146,6 @@ def _number(text: str, name: str) -> float:
         return float(text)
     except ValueError:
         raise InvalidEvent(f"Number value {text!r} is not a number", name) from None
-
-
-def _load_policy(policy: dict[str, Any] | str) -> tuple[str, dict[str, Any]]:
-    if isinstance(policy, (str, bytes, bytearray)):
-        text = policy.decode() if isinstance(policy, (bytes, bytearray)) else policy
-        try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidFilterPolicy(
-                f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-            ) from None
-    else:
-        loaded = policy
-        try:
-            text = json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
-        except (TypeError, ValueError) as error:
-            raise InvalidFilterPolicy(f"not representable as JSON: {error}") from None
-    size = len(text.encode())
-    if size > MAX_POLICY_BYTES:
-        raise InvalidFilterPolicy(f"is {size} bytes; the limit is {MAX_POLICY_BYTES} (256 KB)")
-    if not isinstance(loaded, dict):
-        raise InvalidFilterPolicy(f"must be a JSON object, got {json_type_name(loaded)}")
-    return text, loaded
 
 
 def _check_limits(policy: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from archlab.routing.documents import json_type_name
+from archlab.routing.documents import json_problem, json_type_name
 from archlab.routing.errors import RoutingError, join_path
 from archlab.routing.predicates import (
     AnythingBut,
@@ -81,6 +81,25 @@ class Dialect:
     """Whether ``{"prefix": {"equals-ignore-case": ...}}`` (and suffix) is accepted."""
     max_alternatives: int
     """How many conjunctions ``$or`` may expand into."""
+
+
+def load_pattern(pattern: Any, dialect: Dialect) -> tuple[str, Any]:
+    """A pattern given as JSON text or as a mapping, and its JSON text (for limits and display).
+
+    A mapping's text is its compact JSON form.
+    """
+    if isinstance(pattern, (str, bytes, bytearray)):
+        try:
+            return (
+                pattern if isinstance(pattern, str) else pattern.decode(),
+                json.loads(pattern),
+            )
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise dialect.error(json_problem(error)) from None
+    try:
+        return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False), pattern
+    except (TypeError, ValueError) as error:
+        raise dialect.error(f"not representable as JSON: {error}") from None
 
 
 def compile_pattern(pattern: dict[str, Any], dialect: Dialect) -> tuple[Conjunction, ...]:

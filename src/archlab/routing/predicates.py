@@ -75,9 +75,7 @@ class EqualsIgnoreCase:
 
 
 @dataclass(frozen=True, slots=True)
-class Prefix:
-    """Matches a string that starts with ``text`` (optionally ignoring case)."""
-
+class _Affix:
     text: str
     ignore_case: bool = False
     """When set, ``text`` is stored lower-cased and compared with the lower-cased value."""
@@ -90,36 +88,29 @@ class Prefix:
     def rank(self) -> int:
         return 2 if self.text else BROAD
 
-    def test(self, value: Scalar) -> bool:
+    def subject(self, value: Scalar) -> str | None:
+        """The string to compare: the value, lower-cased if need be; None for non-strings."""
         if not isinstance(value, str):
-            return False
-        if self.ignore_case:
-            return value.lower().startswith(self.text)
-        return value.startswith(self.text)
+            return None
+        return value.lower() if self.ignore_case else value
 
 
 @dataclass(frozen=True, slots=True)
-class Suffix:
-    """Matches a string that ends with ``text`` (optionally ignoring case)."""
-
-    text: str
-    ignore_case: bool = False
-    """When set, ``text`` is stored lower-cased and compared with the lower-cased value."""
-
-    def __post_init__(self) -> None:
-        if self.ignore_case:
-            object.__setattr__(self, "text", self.text.lower())
-
-    @property
-    def rank(self) -> int:
-        return 2 if self.text else BROAD
+class Prefix(_Affix):
+    """Matches a string that starts with ``text`` (optionally ignoring case)."""
 
     def test(self, value: Scalar) -> bool:
-        if not isinstance(value, str):
-            return False
-        if self.ignore_case:
-            return value.lower().endswith(self.text)
-        return value.endswith(self.text)
+        subject = self.subject(value)
+        return subject is not None and subject.startswith(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Suffix(_Affix):
+    """Matches a string that ends with ``text`` (optionally ignoring case)."""
+
+    def test(self, value: Scalar) -> bool:
+        subject = self.subject(value)
+        return subject is not None and subject.endswith(self.text)
 
 
 @dataclass(frozen=True, slots=True)
