@@ -149,6 +149,20 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def profile(size: int, events: int) -> str:
+    """Where matching time goes, for one rule-set size: pyinstrument's call tree."""
+    from pyinstrument import Profiler
+
+    rules, sample = make_workload(size, events)
+    rule_set = RuleSet(rules)
+    rule_set.matches(sample[0])
+    profiler = Profiler(interval=0.0001)
+    with profiler:
+        for event in sample:
+            rule_set.matches(event)
+    return profiler.output_text(unicode=True)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -198,7 +212,13 @@ def main() -> None:
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--peer-seconds", type=float, default=10.0, help="time box per size")
     parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
+    parser.add_argument(
+        "--profile", type=int, metavar="RULES", help="only print a profile of matching at this size"
+    )
     args = parser.parse_args()
+    if args.profile:
+        print(profile(args.profile, args.events))
+        return
     sizes = [int(size) for size in args.rules.split(",")]
     report = {
         "benchmark": "routing",
