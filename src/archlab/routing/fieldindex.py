@@ -419,20 +419,25 @@ class WildcardTable(Generic[T]):
 
 
 class NumericTable(Generic[T]):
-    """Numeric ranges; a static segment tree, rebuilt on the first lookup after a change.
+    """Numeric ranges, indexed on the first lookup after a change.
 
     The distinct finite end points p0 < p1 < ... cut the number line into elementary slots
-    (-inf, p0), [p0], (p0, p1), [p1], ..., (pn, +inf); every range covers a run of slots and is
-    stored in the O(log n) tree nodes that cover that run. A lookup finds the value's slot by
-    bisection and collects the ranges stored on the path from that leaf to the root.
+    (-inf, p0), [p0], (p0, p1), [p1], ..., (pn, +inf); every range covers a run of slots, and a
+    value's slot is found by bisection. When the ranges overlap little (narrow bands), each slot
+    simply lists the ranges covering it: one bisection and one list. When they overlap much
+    (one-sided bounds), that list would grow quadratically, so a segment tree holds each range
+    in the O(log n) nodes covering its run instead, and a lookup walks from the slot's leaf to
+    the root.
     """
 
-    __slots__ = ("nodes", "points", "ranges", "size")
+    __slots__ = ("built", "by_slot", "nodes", "points", "ranges", "size")
 
     def __init__(self) -> None:
         self.ranges: dict[Numeric, list[T]] = {}
+        self.built = False
         self.points: list[float] = []
-        self.nodes: dict[int, list[list[T]]] | None = None
+        self.by_slot: list[list[list[T]]] | None = None
+        self.nodes: dict[int, list[list[T]]] = {}
         self.size = 0
 
     def __bool__(self) -> bool:
@@ -440,11 +445,11 @@ class NumericTable(Generic[T]):
 
     def add(self, predicate: Numeric, targets: list[T]) -> None:
         self.ranges[predicate] = targets
-        self.nodes = None
+        self.built = False
 
     def remove(self, predicate: Numeric) -> None:
         del self.ranges[predicate]
-        self.nodes = None
+        self.built = False
 
     def collect(self, value: float, out: list[T]) -> None:
         if len(self.ranges) <= LINEAR_NUMERIC_LIMIT:
@@ -452,10 +457,14 @@ class NumericTable(Generic[T]):
                 if predicate.test(value):
                     out.extend(targets)
             return
-        if self.nodes is None:
+        if not self.built:
             self.build()
-        assert self.nodes is not None
-        node = self.slot(value) + self.size
+        slot = self.slot(value)
+        if self.by_slot is not None:
+            for targets in self.by_slot[slot]:
+                out.extend(targets)
+            return
+        node = slot + self.size
         nodes = self.nodes
         while node:
             stored = nodes.get(node)
@@ -470,34 +479,48 @@ class NumericTable(Generic[T]):
             return 2 * position + 1
         return 2 * position
 
+    def span(self, predicate: Numeric) -> tuple[int, int]:
+        """The first and last slots a range covers."""
+        first = 0 if predicate.lower == -math.inf else self.slot(predicate.lower)
+        if predicate.lower != -math.inf and not predicate.lower_inclusive:
+            first += 1
+        last = 2 * len(self.points) if predicate.upper == math.inf else self.slot(predicate.upper)
+        if predicate.upper != math.inf and not predicate.upper_inclusive:
+            last -= 1
+        return first, last
+
     def build(self) -> None:
         self.points = sorted(
             {p.lower for p in self.ranges if math.isfinite(p.lower)}
             | {p.upper for p in self.ranges if math.isfinite(p.upper)}
         )
         slots = 2 * len(self.points) + 1
-        self.size = 1 << max(slots - 1, 1).bit_length()
-        nodes: dict[int, list[list[T]]] = {}
-        for predicate, targets in self.ranges.items():
-            first = 0 if predicate.lower == -math.inf else self.slot(predicate.lower)
-            if predicate.lower != -math.inf and not predicate.lower_inclusive:
-                first += 1
-            last = (
-                2 * len(self.points) if predicate.upper == math.inf else self.slot(predicate.upper)
-            )
-            if predicate.upper != math.inf and not predicate.upper_inclusive:
-                last -= 1
-            low, high = first + self.size, last + self.size + 1
-            while low < high:
-                if low & 1:
-                    nodes.setdefault(low, []).append(targets)
-                    low += 1
-                if high & 1:
-                    high -= 1
-                    nodes.setdefault(high, []).append(targets)
-                low >>= 1
-                high >>= 1
-        self.nodes = nodes
+        spans = [(self.span(predicate), targets) for predicate, targets in self.ranges.items()]
+        covered = sum(last - first + 1 for (first, last), _ in spans)
+        self.by_slot, self.nodes = None, {}
+        if covered <= 4 * slots:
+            self.by_slot = [[] for _ in range(slots)]
+            for (first, last), targets in spans:
+                for slot in range(first, last + 1):
+                    self.by_slot[slot].append(targets)
+        else:
+            self.size = 1 << max(slots - 1, 1).bit_length()
+            for (first, last), targets in spans:
+                self.store(first, last, targets)
+        self.built = True
+
+    def store(self, first: int, last: int, targets: list[T]) -> None:
+        """Put a run of slots' targets in the segment tree nodes that cover exactly that run."""
+        low, high = first + self.size, last + self.size + 1
+        while low < high:
+            if low & 1:
+                self.nodes.setdefault(low, []).append(targets)
+                low += 1
+            if high & 1:
+                high -= 1
+                self.nodes.setdefault(high, []).append(targets)
+            low >>= 1
+            high >>= 1
 
 
 class CidrTable(Generic[T]):
