@@ -67,14 +67,26 @@ def measure_compile(rules: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def throughput(rule_set: RuleSet, events: list[Any], runs: int) -> float:
-    rates = []
+def throughput(rule_set: RuleSet, events: list[Any]) -> float:
+    started = time.perf_counter()
+    for event in events:
+        rule_set.matches(event)
+    return len(events) / (time.perf_counter() - started)
+
+
+def interleaved_throughput(
+    rule_sets: dict[int, RuleSet], events: list[Any], runs: int
+) -> dict[int, float]:
+    """Median events/s per rule set, the sets taking turns within each run.
+
+    Taking turns keeps a drift of the machine's speed from showing up as a difference between
+    sizes: the ratios between sizes are measured in the same stretch of time.
+    """
+    rates: dict[int, list[float]] = {size: [] for size in rule_sets}
     for _ in range(runs):
-        started = time.perf_counter()
-        for event in events:
-            rule_set.matches(event)
-        rates.append(len(events) / (time.perf_counter() - started))
-    return statistics.median(rates)
+        for size, rule_set in rule_sets.items():
+            rates[size].append(throughput(rule_set, events))
+    return {size: statistics.median(values) for size, values in rates.items()}
 
 
 def latencies_us(rule_set: RuleSet, events: list[Any]) -> dict[str, float]:
@@ -122,31 +134,41 @@ def localstack_peer(
     }, results
 
 
-def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
-    rules, events = make_workload(size, args.events)
+def run_sizes(sizes: list[int], args: argparse.Namespace) -> list[dict[str, Any]]:
+    workloads = {size: make_workload(size, args.events) for size in sizes}
+    events = workloads[sizes[0]][1]  # the same events for every size
     texts = [json.dumps(event) for event in events]
-    rule_set = RuleSet(rules)
-    rule_set.matches(events[0])  # first use builds lazy tables (numeric segment trees)
-    matched = [rule_set.matches(event) for event in events]
-    result: dict[str, Any] = {
-        "rules": size,
-        "event_bytes_avg": round(statistics.mean(len(t) for t in texts)),
-        "matches_per_event": round(statistics.mean(len(m) for m in matched), 3),
-        "events_per_s": round(throughput(rule_set, events, args.runs)),
-        "events_per_s_json": round(throughput(rule_set, texts, args.runs)),
-        **{k: round(v, 1) for k, v in latencies_us(rule_set, events).items()},
-        **{k: round(v, 3) for k, v in measure_compile(rules).items()},
-    }
-    if args.peer:
-        peer, peer_matches = localstack_peer(rules, events, args.peer_seconds)
-        agree = sum(peer_matches[n] == matched[n] for n in peer_matches)
-        result["localstack"] = {
-            **{k: round(v, 3) if isinstance(v, float) else v for k, v in peer.items()},
-            "agreeing_events": f"{agree}/{len(peer_matches)}",
+    rule_sets = {size: RuleSet(rules) for size, (rules, _) in workloads.items()}
+    matched = {}
+    for size, rule_set in rule_sets.items():
+        # Warm up: lazy tables, and the garbage collector's first pass over the new index.
+        matched[size] = [rule_set.matches(event) for event in events]
+    parsed = interleaved_throughput(rule_sets, events, args.runs)
+    with_json = interleaved_throughput(rule_sets, texts, args.runs)
+    results = []
+    for size, rule_set in rule_sets.items():
+        rules = workloads[size][0]
+        result: dict[str, Any] = {
+            "rules": size,
+            "event_bytes_avg": round(statistics.mean(len(t) for t in texts)),
+            "matches_per_event": round(statistics.mean(len(m) for m in matched[size]), 3),
+            "events_per_s": round(parsed[size]),
+            "events_per_s_json": round(with_json[size]),
+            "vs_smallest_set": round(parsed[size] / parsed[sizes[0]], 2),
+            **{k: round(v, 1) for k, v in latencies_us(rule_set, events).items()},
+            **{k: round(v, 3) for k, v in measure_compile(rules).items()},
         }
-        result["ratio_vs_localstack"] = round(result["events_per_s"] / peer["events_per_s"], 1)
-    print(f"  {size:>6} rules: {result['events_per_s']:>8} events/s", file=sys.stderr)
-    return result
+        if args.peer:
+            peer, peer_matches = localstack_peer(rules, events, args.peer_seconds)
+            agree = sum(peer_matches[n] == matched[size][n] for n in peer_matches)
+            result["localstack"] = {
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in peer.items()},
+                "agreeing_events": f"{agree}/{len(peer_matches)}",
+            }
+            result["ratio_vs_localstack"] = round(result["events_per_s"] / peer["events_per_s"], 1)
+        print(f"  {size:>6} rules: {result['events_per_s']:>8} events/s", file=sys.stderr)
+        results.append(result)
+    return results
 
 
 def profile(size: int, events: int) -> str:
@@ -185,17 +207,19 @@ def record(report: dict[str, Any]) -> None:
         f"- Command: `{report['command']}`",
         f"- Workload: {report['events']} purchase events (~{report['sizes'][0]['event_bytes_avg']}"
         " bytes of nested JSON with arrays), rules mixing every operator (bench/workload.py);"
-        f" throughput is the median of {report['runs']} runs.",
+        f" throughput is the median of {report['runs']} runs, the sizes taking turns in each.",
         "",
-        "| rules | events/s | events/s incl. JSON parse | p50 µs | p99 µs | matches/event "
+        "| rules | events/s | vs smallest set | events/s incl. JSON parse | p50 µs | p99 µs "
+        "| matches/event "
         "| compile s (bulk / one by one) | memory MB | LocalStack events/s | ratio "
         "| agreeing events |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in report["sizes"]:
         peer = size.get("localstack", {})
         lines.append(
-            f"| {size['rules']:,} | {size['events_per_s']:,} | {size['events_per_s_json']:,} "
+            f"| {size['rules']:,} | {size['events_per_s']:,} | {size['vs_smallest_set']}x "
+            f"| {size['events_per_s_json']:,} "
             f"| {size['p50_us']} | {size['p99_us']} | {size['matches_per_event']} "
             f"| {size['compile_s']} / {size['compile_one_by_one_s']} | {size['memory_mb']:.1f} "
             f"| {peer.get('events_per_s', '—')} | {size.get('ratio_vs_localstack', '—')}x "
@@ -228,7 +252,7 @@ def main() -> None:
         "command": "uv run --group bench python bench/routing.py " + " ".join(sys.argv[1:]),
         "events": args.events,
         "runs": args.runs,
-        "sizes": [run_size(size, args) for size in sizes],
+        "sizes": run_sizes(sizes, args),
     }
     print(json.dumps(report, indent=2))
     if args.record:

@@ -245,7 +245,9 @@ def make_workload(rules: int, events: int, seed: int = 7) -> tuple[dict[str, Any
         else:
             anchor = ANCHORS[(family - 1) % len(ANCHORS)]
             rule_set[f"rule-{len(rule_set):05d}"] = make_rule(rng, anchor)
-    event_list = [make_event(rng, n) for n in range(events)]
+    # Events come from their own random source: every rule-set size sees the same events.
+    event_source = random.Random(seed + 1)
+    event_list = [make_event(event_source, n) for n in range(events)]
     return rule_set, event_list
 
 
