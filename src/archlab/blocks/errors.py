@@ -1,0 +1,77 @@
+"""Errors of the messaging blocks, each carrying the error code AWS uses for the same mistake.
+
+The code lets callers (and the CLI) speak AWS's language: ``QueueDoesNotExist`` is what SQS
+answers for an unknown queue, whichever engine is underneath.
+"""
+
+from __future__ import annotations
+
+
+class MessagingError(Exception):
+    """Base class: ``code`` is AWS's error code, ``message`` what was wrong and where."""
+
+    code = "InternalError"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(f"{self.code}: {message}")
+
+
+class QueueDoesNotExist(MessagingError):
+    code = "AWS.SimpleQueueService.NonExistentQueue"
+
+
+class QueueAlreadyExists(MessagingError):
+    code = "QueueAlreadyExists"
+
+
+class InvalidParameterValue(MessagingError):
+    code = "InvalidParameterValue"
+
+
+class InvalidAttributeName(MessagingError):
+    code = "InvalidAttributeName"
+
+
+class InvalidAttributeValue(MessagingError):
+    code = "InvalidAttributeValue"
+
+
+class MessageTooLarge(InvalidParameterValue):
+    """SQS reports an oversized message as InvalidParameterValue."""
+
+
+class InvalidMessageContents(MessagingError):
+    code = "InvalidMessageContents"
+
+
+class ReceiptHandleIsInvalid(MessagingError):
+    code = "ReceiptHandleIsInvalid"
+
+
+class MessageNotInflight(MessagingError):
+    code = "AWS.SimpleQueueService.MessageNotInflight"
+
+
+class EmptyBatchRequest(MessagingError):
+    code = "AWS.SimpleQueueService.EmptyBatchRequest"
+
+
+class TooManyEntriesInBatchRequest(MessagingError):
+    code = "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"
+
+
+class BatchEntryIdsNotDistinct(MessagingError):
+    code = "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+
+
+class InvalidBatchEntryId(MessagingError):
+    code = "AWS.SimpleQueueService.InvalidBatchEntryId"
+
+
+class PurgeQueueInProgress(MessagingError):
+    code = "AWS.SimpleQueueService.PurgeQueueInProgress"
+
+
+class InvalidEngineUrl(MessagingError):
+    code = "InvalidEngineUrl"

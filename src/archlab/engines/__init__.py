@@ -1,0 +1,27 @@
+"""Engines keep the state of the blocks; ``connect`` chooses one by URL."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from archlab.blocks.errors import InvalidEngineUrl
+from archlab.clock import Clock
+from archlab.engines.base import MessagingEngine
+from archlab.engines.sqlite import SqliteEngine
+
+SCHEMES = {"sqlite": "sqlite:///path/to/messaging.db"}
+
+
+def connect(url: str, clock: Clock | None = None) -> MessagingEngine:
+    """The messaging engine an URL names, such as ``sqlite:///.archlab/messaging.db``."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in SCHEMES:
+        known = ", ".join(SCHEMES.values())
+        raise InvalidEngineUrl(f"{url!r} names no messaging engine; use one of: {known}")
+    if parts.scheme == "sqlite":
+        if parts.netloc or not parts.path or parts.path == "/":
+            raise InvalidEngineUrl(
+                f"{url!r}: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path"
+            )
+        return SqliteEngine(parts.path[1:], clock=clock)
+    raise AssertionError(parts.scheme)

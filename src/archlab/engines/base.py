@@ -1,0 +1,66 @@
+"""The boundary between messaging blocks and the engines that keep their state.
+
+Like httpx's transports, an engine speaks plain primitives (strings, numbers, small dataclasses)
+at a strict cut-off: the block above has already validated every argument, and the engine
+applies the stateful, time-dependent rules — visibility, delay, retention, dead-letter redrive —
+atomically. This is what lets the same block run on SQLite today and on SQS, PostgreSQL or
+RabbitMQ later: an engine is done when the block's conformance suite passes on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    body: str
+    message_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    delay_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+    message_attributes: dict[str, dict[str, str]]
+    receive_count: int
+    sent: float
+    first_received: float
+
+
+class MessagingEngine(Protocol):
+    """Queue state. Names are plain queue names; attributes are SQS-shaped strings."""
+
+    def create_queue(self, name: str, attributes: dict[str, str]) -> None:
+        """Create a queue; an existing queue with other attributes is QueueAlreadyExists."""
+
+    def delete_queue(self, name: str) -> None: ...
+
+    def list_queues(self, prefix: str = "") -> list[str]: ...
+
+    def queue_attributes(self, name: str) -> dict[str, str]:
+        """The configured attributes; QueueDoesNotExist if there is no such queue."""
+
+    def queue_metrics(self, name: str) -> dict[str, int]:
+        """ApproximateNumberOfMessages, ...NotVisible, ...Delayed, and the oldest message's age."""
+
+    def send(self, name: str, messages: list[OutgoingMessage]) -> list[str]:
+        """Store all messages or none; returns their message ids."""
+
+    def receive(
+        self, name: str, max_messages: int, visibility_timeout: int, wait_seconds: int
+    ) -> list[ReceivedMessage]:
+        """Claim up to ``max_messages`` visible messages, waiting up to ``wait_seconds``."""
+
+    def delete(self, name: str, receipt_handle: str) -> None: ...
+
+    def change_visibility(
+        self, name: str, receipt_handle: str, visibility_timeout: int
+    ) -> None: ...
+
+    def purge(self, name: str) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,318 @@
+"""The embedded messaging engine: queues in one SQLite file, shared by many processes.
+
+Durability: WAL journal with ``synchronous=FULL``, so a send that returned survives a SIGKILL of
+any process (and a power cut). Every state change is one transaction; claims take SQLite's write
+lock (``BEGIN IMMEDIATE``), so two processes never hold the same message at once.
+
+A message is *visible* when ``visible_at <= now``: a delay sets ``visible_at`` in the future at
+send time, and a receive moves it to ``now + visibility timeout``. A receipt handle names one
+receive: deleting or changing visibility with a handle from an earlier receive does nothing, as
+in SQS.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from archlab.blocks.errors import (
+    MessageNotInflight,
+    PurgeQueueInProgress,
+    QueueAlreadyExists,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+)
+from archlab.clock import Clock, SystemClock
+from archlab.engines.base import OutgoingMessage, ReceivedMessage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS queues (
+    name TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL,
+    created REAL NOT NULL,
+    purged REAL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    sent REAL NOT NULL,
+    visible_at REAL NOT NULL,
+    receives INTEGER NOT NULL DEFAULT 0,
+    first_received REAL,
+    handle TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, seq);
+CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at);
+"""
+
+POLL_SECONDS = 0.005
+"""How often a long poll looks again for a message; cheap, as it reads without locking."""
+
+PURGE_INTERVAL = 60
+"""SQS allows one purge a minute per queue."""
+
+
+class SqliteEngine:
+    """Queues in the SQLite database at ``path``; one connection per thread."""
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self._local = threading.local()
+        with self._transaction() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change, holding the write lock from its start."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # --- queues -------------------------------------------------------------------------------
+
+    def create_queue(self, name: str, attributes: dict[str, str]) -> None:
+        with self._transaction() as db:
+            row = db.execute("SELECT attributes FROM queues WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                if json.loads(row[0]) != attributes:
+                    raise QueueAlreadyExists(
+                        f"queue {name!r} already exists with different attributes"
+                    )
+                return
+            db.execute(
+                "INSERT INTO queues (name, attributes, created) VALUES (?, ?, ?)",
+                (name, json.dumps(attributes), self.clock.now()),
+            )
+
+    def delete_queue(self, name: str) -> None:
+        with self._transaction() as db:
+            self._require(db, name)
+            db.execute("DELETE FROM messages WHERE queue = ?", (name,))
+            db.execute("DELETE FROM queues WHERE name = ?", (name,))
+
+    def list_queues(self, prefix: str = "") -> list[str]:
+        rows = self._db.execute(
+            "SELECT name FROM queues WHERE substr(name, 1, ?) = ? ORDER BY name",
+            (len(prefix), prefix),
+        )
+        return [name for (name,) in rows]
+
+    def queue_attributes(self, name: str) -> dict[str, str]:
+        row = self._db.execute("SELECT attributes FROM queues WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise QueueDoesNotExist(f"the queue {name!r} does not exist")
+        attributes: dict[str, str] = json.loads(row[0])
+        return attributes
+
+    def queue_metrics(self, name: str) -> dict[str, int]:
+        with self._transaction() as db:
+            attributes = self._require(db, name)
+            now = self.clock.now()
+            self._expire(db, name, attributes, now)
+            visible, invisible, delayed, oldest = db.execute(
+                "SELECT"
+                " coalesce(sum(visible_at <= ?), 0),"
+                " coalesce(sum(visible_at > ? AND receives > 0), 0),"
+                " coalesce(sum(visible_at > ? AND receives = 0), 0),"
+                " min(sent)"
+                " FROM messages WHERE queue = ?",
+                (now, now, now, name),
+            ).fetchone()
+        return {
+            "ApproximateNumberOfMessages": visible,
+            "ApproximateNumberOfMessagesNotVisible": invisible,
+            "ApproximateNumberOfMessagesDelayed": delayed,
+            "ApproximateAgeOfOldestMessage": int(now - oldest) if oldest is not None else 0,
+        }
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def send(self, name: str, messages: list[OutgoingMessage]) -> list[str]:
+        now = self.clock.now()
+        ids = [str(uuid.uuid4()) for _ in messages]
+        rows = [
+            (name, message_id, m.body, json.dumps(m.message_attributes), now, now + m.delay_seconds)
+            for message_id, m in zip(ids, messages, strict=True)
+        ]
+        with self._transaction() as db:
+            self._require(db, name)
+            db.executemany(
+                "INSERT INTO messages (queue, id, body, attributes, sent, visible_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return ids
+
+    def receive(
+        self, name: str, max_messages: int, visibility_timeout: int, wait_seconds: int
+    ) -> list[ReceivedMessage]:
+        deadline = self.clock.now() + wait_seconds
+        while True:
+            received = self._claim(name, max_messages, visibility_timeout)
+            if received or self.clock.now() >= deadline:
+                return received
+            # Long polling: look (without taking the write lock) until something is visible.
+            while self.clock.now() < deadline and not self._any_visible(name):
+                self.clock.sleep(POLL_SECONDS)
+
+    def _any_visible(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1",
+            (name, self.clock.now()),
+        ).fetchone()
+        return row is not None
+
+    def _claim(
+        self, name: str, max_messages: int, visibility_timeout: int
+    ) -> list[ReceivedMessage]:
+        with self._transaction() as db:
+            attributes = self._require(db, name)
+            now = self.clock.now()
+            self._expire(db, name, attributes, now)
+            redrive = (
+                json.loads(attributes["RedrivePolicy"]) if "RedrivePolicy" in attributes else None
+            )
+            received: list[ReceivedMessage] = []
+            while len(received) < max_messages:
+                rows = db.execute(
+                    "SELECT seq, id, body, attributes, sent, receives, first_received"
+                    " FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?",
+                    (name, now, max_messages - len(received)),
+                ).fetchall()
+                if not rows:
+                    break
+                for seq, message_id, body, message_attributes, sent, receives, first in rows:
+                    if redrive is not None and receives >= redrive["maxReceiveCount"]:
+                        self._dead_letter(db, seq, redrive["deadLetterTargetArn"])
+                        continue
+                    handle = f"{seq}.{secrets.token_urlsafe(18)}"
+                    first = first if first is not None else now
+                    db.execute(
+                        "UPDATE messages SET visible_at = ?, receives = receives + 1,"
+                        " first_received = ?, handle = ? WHERE seq = ?",
+                        (now + visibility_timeout, first, handle, seq),
+                    )
+                    received.append(
+                        ReceivedMessage(
+                            message_id,
+                            handle,
+                            body,
+                            json.loads(message_attributes),
+                            receives + 1,
+                            sent,
+                            first,
+                        )
+                    )
+            return received
+
+    def _dead_letter(self, db: sqlite3.Connection, seq: int, target_arn: str) -> None:
+        """Move a message that was received too often to its dead-letter queue, as it is: its id,
+        sent time and receive count go with it."""
+        target = target_arn.rsplit(":", 1)[-1]
+        if db.execute("SELECT 1 FROM queues WHERE name = ?", (target,)).fetchone() is None:
+            return  # like SQS, a missing dead-letter queue leaves the message where it is
+        db.execute(
+            "UPDATE messages SET queue = ?, visible_at = ?, handle = NULL WHERE seq = ?",
+            (target, self.clock.now(), seq),
+        )
+
+    def delete(self, name: str, receipt_handle: str) -> None:
+        seq = _handle_seq(receipt_handle)
+        with self._transaction() as db:
+            self._require(db, name)
+            db.execute(
+                "DELETE FROM messages WHERE seq = ? AND queue = ? AND handle = ?",
+                (seq, name, receipt_handle),
+            )
+
+    def change_visibility(self, name: str, receipt_handle: str, visibility_timeout: int) -> None:
+        seq = _handle_seq(receipt_handle)
+        with self._transaction() as db:
+            self._require(db, name)
+            now = self.clock.now()
+            row = db.execute(
+                "SELECT visible_at FROM messages WHERE seq = ? AND queue = ? AND handle = ?",
+                (seq, name, receipt_handle),
+            ).fetchone()
+            if row is None:
+                raise ReceiptHandleIsInvalid(
+                    f"receipt handle {receipt_handle!r} does not name a message of {name!r}"
+                    " as last received"
+                )
+            if row[0] <= now:
+                raise MessageNotInflight("the message is not in flight: its visibility expired")
+            db.execute(
+                "UPDATE messages SET visible_at = ? WHERE seq = ?", (now + visibility_timeout, seq)
+            )
+
+    def purge(self, name: str) -> None:
+        with self._transaction() as db:
+            self._require(db, name)
+            now = self.clock.now()
+            (purged,) = db.execute("SELECT purged FROM queues WHERE name = ?", (name,)).fetchone()
+            if purged is not None and now - purged < PURGE_INTERVAL:
+                raise PurgeQueueInProgress(
+                    f"queue {name!r} was purged {now - purged:.0f} s ago; one purge a minute"
+                )
+            db.execute("DELETE FROM messages WHERE queue = ?", (name,))
+            db.execute("UPDATE queues SET purged = ? WHERE name = ?", (now, name))
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _require(self, db: sqlite3.Connection, name: str) -> dict[str, str]:
+        row = db.execute("SELECT attributes FROM queues WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise QueueDoesNotExist(f"the queue {name!r} does not exist")
+        attributes: dict[str, str] = json.loads(row[0])
+        return attributes
+
+    def _expire(
+        self, db: sqlite3.Connection, name: str, attributes: dict[str, str], now: float
+    ) -> None:
+        """Drop messages older than the queue's retention period."""
+        cutoff = now - int(attributes["MessageRetentionPeriod"])
+        db.execute("DELETE FROM messages WHERE queue = ? AND sent < ?", (name, cutoff))
+
+
+def _handle_seq(receipt_handle: str) -> int:
+    seq, dot, token = (
+        receipt_handle.partition(".") if isinstance(receipt_handle, str) else ("", "", "")
+    )
+    if not dot or not seq.isdigit() or not token:
+        raise ReceiptHandleIsInvalid(f"{receipt_handle!r} is not a receipt handle")
+    return int(seq)

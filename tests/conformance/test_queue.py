@@ -1,0 +1,323 @@
+"""Queue conformance: SQS semantics, written against the block API only.
+
+Every engine runs this suite (the ``engine`` fixture is parametrized by engine); time-dependent
+behaviour is driven by a manual clock, never by sleeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archlab.blocks import Queue
+from archlab.blocks.errors import (
+    BatchEntryIdsNotDistinct,
+    EmptyBatchRequest,
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidMessageContents,
+    InvalidParameterValue,
+    MessageNotInflight,
+    MessageTooLarge,
+    PurgeQueueInProgress,
+    QueueAlreadyExists,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+    TooManyEntriesInBatchRequest,
+)
+from archlab.clock import ManualClock
+from archlab.engines import connect
+from archlab.engines.base import MessagingEngine
+
+ENGINES = ["sqlite"]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+) -> Iterator[MessagingEngine]:
+    engine = connect(f"sqlite:///{tmp_path}/messaging.db", clock=clock)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def queue(engine: MessagingEngine) -> Queue:
+    return Queue.create(engine, "orders")
+
+
+def metrics(queue: Queue) -> tuple[int, int, int]:
+    attributes = queue.attributes()
+    return (
+        int(attributes["ApproximateNumberOfMessages"]),
+        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        int(attributes["ApproximateNumberOfMessagesDelayed"]),
+    )
+
+
+class TestQueues:
+    def test_create_is_idempotent_with_the_same_attributes(self, engine: MessagingEngine) -> None:
+        Queue.create(engine, "orders", {"VisibilityTimeout": "60"})
+        Queue.create(engine, "orders", {"VisibilityTimeout": 60})
+        with pytest.raises(QueueAlreadyExists):
+            Queue.create(engine, "orders", {"VisibilityTimeout": "10"})
+
+    def test_defaults_and_arn(self, queue: Queue) -> None:
+        attributes = queue.attributes()
+        assert attributes["VisibilityTimeout"] == "30"
+        assert attributes["MessageRetentionPeriod"] == "345600"
+        assert attributes["MaximumMessageSize"] == "262144"
+        assert attributes["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:orders"
+
+    def test_names_arns_and_urls_address_the_same_queue(self, engine: MessagingEngine) -> None:
+        Queue.create(engine, "orders").send("x")
+        by_arn = Queue(engine, "arn:aws:sqs:us-east-1:000000000000:orders")
+        by_url = Queue(engine, "http://localhost/000000000000/orders")
+        assert by_arn.receive()[0].body == "x"
+        assert by_url.name == "orders"
+
+    def test_list(self, engine: MessagingEngine) -> None:
+        for name in ("b-orders", "a-orders", "claims"):
+            Queue.create(engine, name)
+        assert engine.list_queues() == ["a-orders", "b-orders", "claims"]
+        assert engine.list_queues("a-") == ["a-orders"]
+
+    def test_unknown_queue(self, engine: MessagingEngine) -> None:
+        with pytest.raises(QueueDoesNotExist) as raised:
+            Queue(engine, "missing").send("x")
+        assert raised.value.code == "AWS.SimpleQueueService.NonExistentQueue"
+        with pytest.raises(QueueDoesNotExist):
+            Queue(engine, "missing").receive()
+
+    @pytest.mark.parametrize(
+        ("name", "attributes", "error"),
+        [
+            ("bad name", {}, InvalidParameterValue),
+            ("x" * 81, {}, InvalidParameterValue),
+            ("orders", {"VisibilityTimeout": "43201"}, InvalidAttributeValue),
+            ("orders", {"DelaySeconds": -1}, InvalidAttributeValue),
+            ("orders", {"MessageRetentionPeriod": "59"}, InvalidAttributeValue),
+            ("orders", {"MaximumMessageSize": 1_048_577}, InvalidAttributeValue),
+            ("orders", {"ReceiveMessageWaitTimeSeconds": "abc"}, InvalidAttributeValue),
+            ("orders", {"Colour": "blue"}, InvalidAttributeName),
+            ("orders", {"RedrivePolicy": "{}"}, InvalidAttributeValue),
+            (
+                "orders",
+                {"RedrivePolicy": '{"deadLetterTargetArn": "dlq", "maxReceiveCount": 0}'},
+                InvalidAttributeValue,
+            ),
+            ("orders", {"FifoQueue": "true"}, InvalidParameterValue),  # needs the .fifo suffix
+        ],
+    )
+    def test_invalid_queues_are_rejected_and_not_created(
+        self, engine: MessagingEngine, name: str, attributes: dict[str, object], error: type
+    ) -> None:
+        with pytest.raises(error):
+            Queue.create(engine, name, attributes)
+        assert engine.list_queues() == []
+
+
+class TestSendReceiveDelete:
+    def test_round_trip_with_attributes(self, queue: Queue, clock: ManualClock) -> None:
+        attributes = {
+            "coverage": {"DataType": "String", "StringValue": "car"},
+            "premium": {"DataType": "Number", "StringValue": "640.5"},
+        }
+        message_id = queue.send("policy purchased", message_attributes=attributes)
+        [message] = queue.receive()
+        assert message.message_id == message_id
+        assert message.body == "policy purchased"
+        assert message.message_attributes == attributes
+        assert message.attributes["ApproximateReceiveCount"] == "1"
+        assert message.attributes["SentTimestamp"] == str(int(clock.now() * 1000))
+        queue.delete(message.receipt_handle)
+        assert metrics(queue) == (0, 0, 0)
+
+    def test_batches_keep_order_and_receive_up_to_ten(self, queue: Queue) -> None:
+        ids = queue.send_batch([{"Id": f"m{i}", "MessageBody": f"body {i}"} for i in range(10)])
+        assert len(set(ids)) == 10
+        received = queue.receive(10)
+        assert [m.body for m in received] == [f"body {i}" for i in range(10)]
+        assert queue.receive(10) == []
+
+    def test_a_received_message_is_invisible_until_its_timeout(
+        self, queue: Queue, clock: ManualClock
+    ) -> None:
+        queue.send("x")
+        [first] = queue.receive()
+        assert queue.receive() == []
+        assert metrics(queue) == (0, 1, 0)
+        clock.advance(30)
+        [again] = queue.receive()
+        assert again.message_id == first.message_id
+        assert again.attributes["ApproximateReceiveCount"] == "2"
+        assert again.receipt_handle != first.receipt_handle
+        assert (
+            again.attributes["ApproximateFirstReceiveTimestamp"]
+            == (first.attributes["ApproximateFirstReceiveTimestamp"])
+        )
+
+    def test_deleting_with_an_old_handle_does_not_delete(
+        self, queue: Queue, clock: ManualClock
+    ) -> None:
+        queue.send("x")
+        [first] = queue.receive(visibility_timeout=5)
+        clock.advance(5)
+        [second] = queue.receive()
+        queue.delete(first.receipt_handle)  # succeeds, but the message was received since
+        assert metrics(queue) == (0, 1, 0)
+        queue.delete(second.receipt_handle)
+        assert metrics(queue) == (0, 0, 0)
+        queue.delete(second.receipt_handle)  # deleting twice is fine
+
+    def test_change_visibility(self, queue: Queue, clock: ManualClock) -> None:
+        queue.send("x")
+        [message] = queue.receive()
+        queue.change_visibility(message.receipt_handle, 0)
+        [again] = queue.receive(visibility_timeout=10)
+        queue.change_visibility(again.receipt_handle, 100)
+        clock.advance(50)
+        assert queue.receive() == []
+        clock.advance(50)
+        assert len(queue.receive()) == 1
+        with pytest.raises(ReceiptHandleIsInvalid):
+            queue.change_visibility(again.receipt_handle, 10)  # received again since
+
+    def test_change_visibility_after_expiry(self, queue: Queue, clock: ManualClock) -> None:
+        queue.send("x")
+        [message] = queue.receive(visibility_timeout=5)
+        clock.advance(6)
+        with pytest.raises(MessageNotInflight):
+            queue.change_visibility(message.receipt_handle, 10)
+
+    def test_delay(self, engine: MessagingEngine, clock: ManualClock) -> None:
+        queue = Queue.create(engine, "slow", {"DelaySeconds": 10})
+        queue.send("queue default")
+        queue.send("per message", delay_seconds=0)
+        assert [m.body for m in queue.receive(10)] == ["per message"]
+        assert metrics(queue) == (0, 1, 1)
+        clock.advance(10)
+        assert [m.body for m in queue.receive(10)] == ["queue default"]
+
+    def test_retention(self, engine: MessagingEngine, clock: ManualClock) -> None:
+        queue = Queue.create(engine, "short", {"MessageRetentionPeriod": 60})
+        queue.send("x")
+        clock.advance(59)
+        assert queue.attributes()["ApproximateAgeOfOldestMessage"] == "59"
+        clock.advance(2)
+        assert queue.receive() == []
+        assert metrics(queue) == (0, 0, 0)
+
+    def test_long_polling_returns_when_the_wait_ends(
+        self, queue: Queue, clock: ManualClock
+    ) -> None:
+        started = clock.now()
+        assert queue.receive(wait_seconds=20) == []
+        assert 20 <= clock.now() - started < 20.1
+
+    def test_purge_once_a_minute(self, queue: Queue, clock: ManualClock) -> None:
+        queue.send_batch([{"Id": str(i), "MessageBody": "x"} for i in range(3)])
+        queue.purge()
+        assert metrics(queue) == (0, 0, 0)
+        with pytest.raises(PurgeQueueInProgress):
+            queue.purge()
+        clock.advance(60)
+        queue.purge()
+
+
+class TestDeadLetters:
+    def test_poison_message_moves_after_max_receive_count(
+        self, engine: MessagingEngine, clock: ManualClock
+    ) -> None:
+        dead = Queue.create(engine, "orders-dlq")
+        queue = Queue.create(
+            engine,
+            "orders",
+            {"RedrivePolicy": {"deadLetterTargetArn": dead.arn, "maxReceiveCount": 2}},
+        )
+        message_id = queue.send("poison")
+        for _ in range(2):
+            assert len(queue.receive(visibility_timeout=1)) == 1
+            clock.advance(1)
+        assert queue.receive() == []
+        [moved] = dead.receive()
+        assert (moved.message_id, moved.body) == (message_id, "poison")
+        assert moved.attributes["ApproximateReceiveCount"] == "3"  # two at the source, one here
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("entries", "error"),
+        [
+            ([], EmptyBatchRequest),
+            ([{"Id": str(i), "MessageBody": "x"} for i in range(11)], TooManyEntriesInBatchRequest),
+            (
+                [{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}],
+                BatchEntryIdsNotDistinct,
+            ),
+            ([{"Id": "a", "MessageBody": ""}], InvalidParameterValue),
+            ([{"Id": "a", "MessageBody": "bad \x00 byte"}], InvalidMessageContents),
+            ([{"Id": "a", "MessageBody": "x" * 262_145}], MessageTooLarge),
+            ([{"Id": "a", "MessageBody": "x", "DelaySeconds": 901}], InvalidParameterValue),
+            (
+                [
+                    {
+                        "Id": "a",
+                        "MessageBody": "x",
+                        "MessageAttributes": {
+                            "AWS.trace": {"DataType": "String", "StringValue": "1"}
+                        },
+                    }
+                ],
+                InvalidParameterValue,
+            ),
+            (
+                [
+                    {
+                        "Id": "a",
+                        "MessageBody": "x",
+                        "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "many"}},
+                    }
+                ],
+                InvalidParameterValue,
+            ),
+            (
+                [{"Id": "ok", "MessageBody": "x"}, {"Id": "bad", "MessageBody": ""}],
+                InvalidParameterValue,
+            ),
+        ],
+    )
+    def test_bad_batches_send_nothing(
+        self, queue: Queue, entries: list[dict[str, object]], error: type
+    ) -> None:
+        with pytest.raises(error):
+            queue.send_batch(entries)
+        assert metrics(queue) == (0, 0, 0)
+
+    def test_bad_receive_arguments(self, queue: Queue) -> None:
+        for kwargs in ({"max_messages": 0}, {"max_messages": 11}):
+            with pytest.raises(InvalidParameterValue):
+                queue.receive(**kwargs)  # type: ignore[arg-type]
+        with pytest.raises(InvalidParameterValue):
+            queue.receive(wait_seconds=21)
+
+    def test_malformed_receipt_handles(self, queue: Queue) -> None:
+        for handle in ("", "nonsense", "12.", ".abc"):
+            with pytest.raises(ReceiptHandleIsInvalid):
+                queue.delete(handle)
+
+
+class TestEngineUrls:
+    @pytest.mark.parametrize("url", ["postgres://x", "sqlite://", "sqlite:///", "nonsense", ""])
+    def test_unknown_or_malformed(self, url: str) -> None:
+        from archlab.blocks.errors import InvalidEngineUrl
+
+        with pytest.raises(InvalidEngineUrl):
+            connect(url)
