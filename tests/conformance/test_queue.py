@@ -114,6 +114,7 @@ class TestQueues:
                 InvalidAttributeValue,
             ),
             ("orders", {"FifoQueue": "true"}, InvalidParameterValue),  # needs the .fifo suffix
+            ("orders.fifo", {"FifoQueue": "true"}, InvalidAttributeValue),  # not yet supported
         ],
     )
     def test_invalid_queues_are_rejected_and_not_created(

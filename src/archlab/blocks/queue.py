@@ -102,11 +102,10 @@ def validate_queue_attributes(attributes: dict[str, Any], name: str) -> dict[str
     fifo = _boolean(attributes, "FifoQueue")
     validate_queue_name(name, fifo)
     if fifo:
-        result["FifoQueue"] = "true"
-        result["ContentBasedDeduplication"] = str(
-            _boolean(attributes, "ContentBasedDeduplication")
-        ).lower()
-    elif "ContentBasedDeduplication" in attributes:
+        # FIFO ordering, message groups and de-duplication are not implemented yet: refuse
+        # rather than hand out a queue that only looks like one.
+        raise InvalidAttributeValue("FIFO queues are not supported yet; create a standard queue")
+    if "ContentBasedDeduplication" in attributes:
         raise InvalidAttributeName("ContentBasedDeduplication applies to FIFO queues only")
     if "RedrivePolicy" in attributes:
         result["RedrivePolicy"] = json.dumps(redrive_policy(attributes["RedrivePolicy"]))

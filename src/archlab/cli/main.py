@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import routing
+from archlab.cli import queues, routing
 
 app = typer.Typer(
     name="archlab",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(routing.events_app, name="events")
 app.add_typer(routing.sns_app, name="sns")
 app.command("route")(routing.route)
+app.add_typer(queues.queue_app, name="queue")
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,182 @@
+"""``archlab queue``: SQS verbs on the configured messaging engine, with AWS-shaped output.
+
+Errors print one line starting with AWS's error code and exit with status 1, as the AWS CLI's
+service errors do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from archlab import settings
+from archlab.blocks import Message, Queue
+from archlab.blocks.errors import MessagingError
+from archlab.blocks.queue import ACCOUNT, queue_name
+from archlab.cli.inputs import print_json, read_json
+from archlab.engines import connect
+from archlab.engines.base import MessagingEngine
+
+queue_app = typer.Typer(
+    help="Queues with Amazon SQS semantics (embedded by default, under ARCHLAB_HOME).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+NameArgument = Annotated[str, typer.Argument(help="The queue's name, ARN or URL.")]
+
+
+@contextmanager
+def _engine() -> Iterator[MessagingEngine]:
+    try:
+        engine = connect(settings.messaging_url())
+    except MessagingError as error:
+        _fail(error)
+    try:
+        yield engine
+    except MessagingError as error:
+        _fail(error)
+    finally:
+        engine.close()
+
+
+def _fail(error: MessagingError) -> None:
+    typer.echo(f"{error.code}: {error.message}", err=True)
+    raise typer.Exit(1)
+
+
+def _url(name: str) -> str:
+    return f"http://localhost/{ACCOUNT}/{queue_name(name)}"
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _json_option(value: str | None, option: str) -> Any:
+    return None if value is None else read_json(value, option)
+
+
+@queue_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="The new queue's name.")],
+    attributes: Annotated[
+        str | None,
+        typer.Option(help='Queue attributes as JSON or @FILE, e.g. {"VisibilityTimeout": "60"}.'),
+    ] = None,
+) -> None:
+    """Create a queue (or find it, if it exists with the same attributes)."""
+    with _engine() as engine:
+        queue = Queue.create(engine, name, _json_option(attributes, "--attributes") or {})
+        print_json({"QueueUrl": _url(queue.name)})
+
+
+@queue_app.command("delete")
+def delete_queue(name: NameArgument) -> None:
+    """Delete a queue and every message in it."""
+    with _engine() as engine:
+        engine.delete_queue(queue_name(name))
+
+
+@queue_app.command("list")
+def list_queues(
+    prefix: Annotated[str, typer.Option("--queue-name-prefix", help="Only names with it.")] = "",
+) -> None:
+    """List queues: {"QueueUrls": [...]}."""
+    with _engine() as engine:
+        print_json({"QueueUrls": [_url(name) for name in engine.list_queues(prefix)]})
+
+
+@queue_app.command("send")
+def send(
+    name: NameArgument,
+    message_body: Annotated[str, typer.Option(help="The message body.")],
+    delay_seconds: Annotated[int | None, typer.Option(help="0 to 900 seconds.")] = None,
+    message_attributes: Annotated[
+        str | None,
+        typer.Option(
+            help='As JSON or @FILE: {"name": {"DataType": "String", "StringValue": "x"}}.'
+        ),
+    ] = None,
+) -> None:
+    """Send a message: {"MessageId": ..., "MD5OfMessageBody": ...}."""
+    with _engine() as engine:
+        message_id = Queue(engine, name).send(
+            message_body,
+            delay_seconds=delay_seconds,
+            message_attributes=_json_option(message_attributes, "--message-attributes"),
+        )
+        print_json({"MessageId": message_id, "MD5OfMessageBody": _md5(message_body)})
+
+
+@queue_app.command("receive")
+def receive(
+    name: NameArgument,
+    max_number_of_messages: Annotated[int, typer.Option(help="1 to 10.")] = 1,
+    wait_time_seconds: Annotated[
+        int | None, typer.Option(help="Long polling: wait up to 20 s for a message.")
+    ] = None,
+    visibility_timeout: Annotated[
+        int | None, typer.Option(help="Seconds the messages stay hidden from other receivers.")
+    ] = None,
+) -> None:
+    """Receive messages: {"Messages": [...]} (an empty list when there are none)."""
+    with _engine() as engine:
+        messages = Queue(engine, name).receive(
+            max_number_of_messages,
+            visibility_timeout=visibility_timeout,
+            wait_seconds=wait_time_seconds,
+        )
+        print_json({"Messages": [_shape(message) for message in messages]})
+
+
+def _shape(message: Message) -> dict[str, Any]:
+    return {
+        "MessageId": message.message_id,
+        "ReceiptHandle": message.receipt_handle,
+        "MD5OfBody": _md5(message.body),
+        "Body": message.body,
+        "Attributes": message.attributes,
+        "MessageAttributes": message.message_attributes,
+    }
+
+
+@queue_app.command("delete-message")
+def delete_message(
+    name: NameArgument,
+    receipt_handle: Annotated[str, typer.Option(help="From the receive that got the message.")],
+) -> None:
+    """Delete a received message."""
+    _with_queue(name, lambda queue: queue.delete(receipt_handle))
+
+
+@queue_app.command("change-visibility")
+def change_visibility(
+    name: NameArgument,
+    receipt_handle: Annotated[str, typer.Option(help="From the receive that got the message.")],
+    visibility_timeout: Annotated[int, typer.Option(help="New timeout from now, in seconds.")],
+) -> None:
+    """Hide a received message for longer, or (with 0) make it visible again now."""
+    _with_queue(name, lambda queue: queue.change_visibility(receipt_handle, visibility_timeout))
+
+
+@queue_app.command("purge")
+def purge(name: NameArgument) -> None:
+    """Delete every message in the queue (once a minute at most)."""
+    _with_queue(name, Queue.purge)
+
+
+@queue_app.command("get-attributes")
+def get_attributes(name: NameArgument) -> None:
+    """Attributes and approximate metrics: {"Attributes": {...}}."""
+    with _engine() as engine:
+        print_json({"Attributes": Queue(engine, name).attributes()})
+
+
+def _with_queue(name: str, action: Callable[[Queue], None]) -> None:
+    with _engine() as engine:
+        action(Queue(engine, name))
