@@ -165,6 +165,24 @@ class TestSendReceiveDelete:
             == (first.attributes["ApproximateFirstReceiveTimestamp"])
         )
 
+    def test_delete_batch(self, queue: Queue) -> None:
+        queue.send_batch([{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)])
+        received = queue.receive(10)
+        queue.delete_batch(
+            [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(received[:4])]
+        )
+        assert metrics(queue) == (0, 1, 0)
+        with pytest.raises(BatchEntryIdsNotDistinct):
+            queue.delete_batch([{"Id": "a", "ReceiptHandle": received[4].receipt_handle}] * 2)
+        with pytest.raises(ReceiptHandleIsInvalid):
+            queue.delete_batch(
+                [
+                    {"Id": "a", "ReceiptHandle": received[4].receipt_handle},
+                    {"Id": "b", "ReceiptHandle": "garbage"},
+                ]
+            )
+        assert metrics(queue) == (0, 1, 0)  # nothing deleted by a failed batch
+
     def test_deleting_with_an_old_handle_does_not_delete(
         self, queue: Queue, clock: ManualClock
     ) -> None:

@@ -327,7 +327,18 @@ class Queue:
         return [_message(r) for r in received]
 
     def delete(self, receipt_handle: str) -> None:
-        self.engine.delete(self.name, receipt_handle)
+        self.engine.delete(self.name, [receipt_handle])
+
+    def delete_batch(self, entries: Sequence[dict[str, Any]]) -> None:
+        """Delete up to ten messages, ``[{"Id": ..., "ReceiptHandle": ...}]``, in one go."""
+        _check_batch(entries)
+        handles: list[str] = []
+        for entry in entries:
+            handle = entry.get("ReceiptHandle")
+            if not isinstance(handle, str):
+                raise InvalidParameterValue(f"entry {entry['Id']}: ReceiptHandle is required")
+            handles.append(handle)
+        self.engine.delete(self.name, handles)
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
         if not 0 <= visibility_timeout <= NUMERIC_ATTRIBUTES["VisibilityTimeout"][1]:

@@ -55,7 +55,8 @@ class MessagingEngine(Protocol):
     ) -> list[ReceivedMessage]:
         """Claim up to ``max_messages`` visible messages, waiting up to ``wait_seconds``."""
 
-    def delete(self, name: str, receipt_handle: str) -> None: ...
+    def delete(self, name: str, receipt_handles: list[str]) -> None:
+        """Delete the messages these handles name, in one transaction; stale handles do nothing."""
 
     def change_visibility(
         self, name: str, receipt_handle: str, visibility_timeout: int

@@ -50,12 +50,14 @@ CREATE TABLE IF NOT EXISTS messages (
     first_received REAL,
     handle TEXT
 );
-CREATE INDEX IF NOT EXISTS messages_by_queue ON messages (queue, seq);
-CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
 """
 
 POLL_SECONDS = 0.005
 """How often a long poll looks again for a message; cheap, as it reads without locking."""
+
+EXPIRY_INTERVAL = 1.0
+"""Seconds between two looks for expired messages of one queue (retention is in seconds)."""
 
 PURGE_INTERVAL = 60
 """SQS allows one purge a minute per queue."""
@@ -70,6 +72,7 @@ class SqliteEngine:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock or SystemClock()
         self._local = threading.local()
+        self._expired_at: dict[str, float] = {}
         with self._transaction() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -209,9 +212,11 @@ class SqliteEngine:
             )
             received: list[ReceivedMessage] = []
             while len(received) < max_messages:
+                # In the order messages became visible: the index's order, so no sort.
                 rows = db.execute(
                     "SELECT seq, id, body, attributes, sent, receives, first_received"
-                    " FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?",
+                    " FROM messages WHERE queue = ? AND visible_at <= ?"
+                    " ORDER BY visible_at, seq LIMIT ?",
                     (name, now, max_messages - len(received)),
                 ).fetchall()
                 if not rows:
@@ -251,14 +256,11 @@ class SqliteEngine:
             (target, self.clock.now(), seq),
         )
 
-    def delete(self, name: str, receipt_handle: str) -> None:
-        seq = _handle_seq(receipt_handle)
+    def delete(self, name: str, receipt_handles: list[str]) -> None:
+        rows = [(_handle_seq(handle), name, handle) for handle in receipt_handles]
         with self._transaction() as db:
             self._require(db, name)
-            db.execute(
-                "DELETE FROM messages WHERE seq = ? AND queue = ? AND handle = ?",
-                (seq, name, receipt_handle),
-            )
+            db.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND handle = ?", rows)
 
     def change_visibility(self, name: str, receipt_handle: str, visibility_timeout: int) -> None:
         seq = _handle_seq(receipt_handle)
@@ -304,9 +306,12 @@ class SqliteEngine:
     def _expire(
         self, db: sqlite3.Connection, name: str, attributes: dict[str, str], now: float
     ) -> None:
-        """Drop messages older than the queue's retention period."""
+        """Drop messages older than the queue's retention period (looked for once a second)."""
+        if now - self._expired_at.get(name, -EXPIRY_INTERVAL) < EXPIRY_INTERVAL:
+            return
         cutoff = now - int(attributes["MessageRetentionPeriod"])
         db.execute("DELETE FROM messages WHERE queue = ? AND sent < ?", (name, cutoff))
+        self._expired_at[name] = now
 
 
 def _handle_seq(receipt_handle: str) -> int:
