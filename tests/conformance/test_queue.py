@@ -251,6 +251,55 @@ class TestSendReceiveDelete:
         queue.purge()
 
 
+class TestPriority:
+    def test_highest_priority_first_fifo_within_a_priority(
+        self, engine: MessagingEngine, clock: ManualClock
+    ) -> None:
+        claims = Queue.create(engine, "claims", {"MaxPriority": 10})
+        for body, priority in [
+            ("home-1", 0),
+            ("car-1", 9),
+            ("home-2", 0),
+            ("car-2", 9),
+            ("boat-1", 5),
+        ]:
+            claims.send(body, priority=priority)
+        assert [m.body for m in claims.receive(10)] == [
+            "car-1",
+            "car-2",
+            "boat-1",
+            "home-1",
+            "home-2",
+        ]
+
+    def test_invisible_high_priority_messages_do_not_block(
+        self, engine: MessagingEngine, clock: ManualClock
+    ) -> None:
+        claims = Queue.create(engine, "claims", {"MaxPriority": 10})
+        claims.send("car, later", priority=9, delay_seconds=60)
+        claims.send("home, now")
+        [home] = claims.receive(10)
+        assert home.body == "home, now"
+        claims.delete(home.receipt_handle)
+        clock.advance(60)
+        assert [m.body for m in claims.receive(10)] == ["car, later"]
+
+    @pytest.mark.parametrize(("max_priority", "priority"), [(None, 1), (10, 11), (10, -1)])
+    def test_priority_out_of_range(
+        self, engine: MessagingEngine, max_priority: int | None, priority: int
+    ) -> None:
+        attributes = {} if max_priority is None else {"MaxPriority": max_priority}
+        queue = Queue.create(engine, "claims", attributes)
+        with pytest.raises(InvalidParameterValue):
+            queue.send("x", priority=priority)
+        assert metrics(queue) == (0, 0, 0)
+
+    @pytest.mark.parametrize("value", [0, 256, "high"])
+    def test_max_priority_range(self, engine: MessagingEngine, value: object) -> None:
+        with pytest.raises(InvalidAttributeValue):
+            Queue.create(engine, "claims", {"MaxPriority": value})
+
+
 class TestDeadLetters:
     def test_poison_message_moves_after_max_receive_count(
         self, engine: MessagingEngine, clock: ManualClock

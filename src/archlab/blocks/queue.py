@@ -42,6 +42,9 @@ NUMERIC_ATTRIBUTES = {
     "ReceiveMessageWaitTimeSeconds": (0, 20, 0),
 }
 MAX_RECEIVE_COUNT = 1_000
+MAX_PRIORITY = 255
+"""Priorities follow RabbitMQ: a queue declares MaxPriority (1-255, an archlab extension to the
+SQS attributes) and each message a priority from 0 up to it."""
 QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 FIFO_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}")
@@ -81,7 +84,13 @@ def validate_queue_attributes(attributes: dict[str, Any], name: str) -> dict[str
     """SQS queue attributes, checked and completed with their defaults (values as strings)."""
     if not isinstance(attributes, dict):
         raise InvalidAttributeValue("queue attributes must be an object of names to values")
-    known = {*NUMERIC_ATTRIBUTES, "RedrivePolicy", "FifoQueue", "ContentBasedDeduplication"}
+    known = {
+        *NUMERIC_ATTRIBUTES,
+        "RedrivePolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "MaxPriority",
+    }
     for key in attributes:
         if key not in known:
             raise InvalidAttributeName(
@@ -109,6 +118,13 @@ def validate_queue_attributes(attributes: dict[str, Any], name: str) -> dict[str
         raise InvalidAttributeName("ContentBasedDeduplication applies to FIFO queues only")
     if "RedrivePolicy" in attributes:
         result["RedrivePolicy"] = json.dumps(redrive_policy(attributes["RedrivePolicy"]))
+    if "MaxPriority" in attributes:
+        raw = attributes["MaxPriority"]
+        if not str(raw).isdigit() or not 1 <= int(raw) <= MAX_PRIORITY:
+            raise InvalidAttributeValue(
+                f"MaxPriority must be an integer from 1 to {MAX_PRIORITY}, got {raw!r}"
+            )
+        result["MaxPriority"] = str(int(raw))
     return result
 
 
@@ -252,6 +268,7 @@ class Queue:
         *,
         delay_seconds: int | None = None,
         message_attributes: dict[str, Any] | None = None,
+        priority: int | None = None,
     ) -> str:
         """Send one message; returns its MessageId."""
         return self.send_batch(
@@ -261,16 +278,22 @@ class Queue:
                     "MessageBody": body,
                     "DelaySeconds": delay_seconds,
                     "MessageAttributes": message_attributes,
+                    "Priority": priority,
                 }
             ]
         )[0]
 
     def send_batch(self, entries: Sequence[dict[str, Any]]) -> list[str]:
-        """Send up to ten messages atomically; returns their MessageIds in order."""
+        """Send up to ten messages atomically; returns their MessageIds in order.
+
+        Entries are SendMessageBatch entries (Id, MessageBody, DelaySeconds, MessageAttributes)
+        and, on a queue with MaxPriority, a Priority (higher is received first; default 0).
+        """
         _check_batch(entries)
         configured = self.engine.queue_attributes(self.name)
         limit = int(configured["MaximumMessageSize"])
         default_delay = int(configured["DelaySeconds"])
+        max_priority = int(configured.get("MaxPriority", 0))
         outgoing = []
         for entry in entries:
             body = entry.get("MessageBody")
@@ -297,7 +320,22 @@ class Queue:
                 raise InvalidParameterValue(
                     f"entry {entry['Id']}: DelaySeconds must be an integer from 0 to 900"
                 )
-            outgoing.append(OutgoingMessage(body, attributes, delay))
+            priority = entry.get("Priority")
+            priority = 0 if priority is None else priority
+            if (
+                isinstance(priority, bool)
+                or not isinstance(priority, int)
+                or not 0 <= priority <= max_priority
+            ):
+                allowed = (
+                    f"from 0 to {max_priority}"
+                    if max_priority
+                    else "only for queues with MaxPriority"
+                )
+                raise InvalidParameterValue(
+                    f"entry {entry['Id']}: Priority {priority!r}: {allowed}"
+                )
+            outgoing.append(OutgoingMessage(body, attributes, delay, priority))
         return self.engine.send(self.name, outgoing)
 
     def receive(

@@ -96,6 +96,9 @@ def send(
     name: NameArgument,
     message_body: Annotated[str, typer.Option(help="The message body.")],
     delay_seconds: Annotated[int | None, typer.Option(help="0 to 900 seconds.")] = None,
+    priority: Annotated[
+        int | None, typer.Option(help="0 to the queue's MaxPriority; higher is received first.")
+    ] = None,
     message_attributes: Annotated[
         str | None,
         typer.Option(
@@ -109,6 +112,7 @@ def send(
             message_body,
             delay_seconds=delay_seconds,
             message_attributes=_json_option(message_attributes, "--message-attributes"),
+            priority=priority,
         )
         print_json({"MessageId": message_id, "MD5OfMessageBody": _md5(message_body)})
 

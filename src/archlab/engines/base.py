@@ -18,6 +18,8 @@ class OutgoingMessage:
     body: str
     message_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     delay_seconds: int = 0
+    priority: int = 0
+    """Higher first among visible messages; equal priorities in the order they became visible."""
 
 
 @dataclass(frozen=True)

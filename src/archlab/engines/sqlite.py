@@ -46,12 +46,25 @@ CREATE TABLE IF NOT EXISTS messages (
     attributes TEXT NOT NULL,
     sent REAL NOT NULL,
     visible_at REAL NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
     receives INTEGER NOT NULL DEFAULT 0,
     first_received REAL,
     handle TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (queue, priority DESC, visible_at, seq);
 """
+
+# Messages ready to receive: in the order they became visible (the index's order, so no sort),
+# or on a priority queue highest priority first.
+READY = (
+    "SELECT seq, id, body, attributes, sent, receives, first_received FROM messages"
+    " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?"
+)
+READY_BY_PRIORITY = (
+    "SELECT seq, id, body, attributes, sent, receives, first_received FROM messages"
+    " WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, visible_at, seq LIMIT ?"
+)
 
 POLL_SECONDS = 0.005
 """How often a long poll looks again for a message; cheap, as it reads without locking."""
@@ -169,14 +182,22 @@ class SqliteEngine:
         now = self.clock.now()
         ids = [str(uuid.uuid4()) for _ in messages]
         rows = [
-            (name, message_id, m.body, json.dumps(m.message_attributes), now, now + m.delay_seconds)
+            (
+                name,
+                message_id,
+                m.body,
+                json.dumps(m.message_attributes),
+                now,
+                now + m.delay_seconds,
+                m.priority,
+            )
             for message_id, m in zip(ids, messages, strict=True)
         ]
         with self._transaction() as db:
             self._require(db, name)
             db.executemany(
-                "INSERT INTO messages (queue, id, body, attributes, sent, visible_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (queue, id, body, attributes, sent, visible_at, priority)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         return ids
@@ -212,11 +233,8 @@ class SqliteEngine:
             )
             received: list[ReceivedMessage] = []
             while len(received) < max_messages:
-                # In the order messages became visible: the index's order, so no sort.
                 rows = db.execute(
-                    "SELECT seq, id, body, attributes, sent, receives, first_received"
-                    " FROM messages WHERE queue = ? AND visible_at <= ?"
-                    " ORDER BY visible_at, seq LIMIT ?",
+                    READY_BY_PRIORITY if "MaxPriority" in attributes else READY,
                     (name, now, max_messages - len(received)),
                 ).fetchall()
                 if not rows:
