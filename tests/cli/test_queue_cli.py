@@ -41,6 +41,20 @@ def test_poison_message_walkthrough(home: Path) -> None:
     assert moved["MessageId"] == sent["MessageId"]
     attributes = queue("get-attributes", "orders-dlq")["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    queue(
+        "change-visibility",
+        "orders-dlq",
+        "--receipt-handle",
+        moved["ReceiptHandle"],
+        "--visibility-timeout",
+        "0",
+    )
+    assert queue("redrive", "orders-dlq") == {"Moved": 1}
+    [back] = queue("receive", "orders")["Messages"]
+    assert back["MessageId"] == sent["MessageId"]
+    assert queue("receive", "orders-dlq")["Messages"] == []
+    queue("send", "orders-dlq", "--message-body", "straight in")
+    [moved] = queue("receive", "orders-dlq")["Messages"]
     queue("delete-message", "orders-dlq", "--receipt-handle", moved["ReceiptHandle"])
     assert (
         queue("get-attributes", "orders-dlq")["Attributes"]["ApproximateNumberOfMessagesNotVisible"]

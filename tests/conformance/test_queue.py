@@ -319,6 +319,39 @@ class TestDeadLetters:
         assert (moved.message_id, moved.body) == (message_id, "poison")
         assert moved.attributes["ApproximateReceiveCount"] == "3"  # two at the source, one here
 
+    def test_redrive_moves_messages_back_at_a_rate(
+        self, engine: MessagingEngine, clock: ManualClock
+    ) -> None:
+        dead = Queue.create(engine, "orders-dlq")
+        policy = {"RedrivePolicy": {"deadLetterTargetArn": dead.arn, "maxReceiveCount": 1}}
+        queue = Queue.create(engine, "orders", policy)
+        queue.send_batch([{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)])
+        assert len(queue.receive(10, visibility_timeout=0)) == 5
+        assert queue.receive(10) == []  # all five moved to the dead-letter queue
+        assert metrics(dead) == (5, 0, 0)
+        started = clock.now()
+        totals: list[int] = []
+        moved = dead.redrive(max_per_second=2, clock=clock, progress=totals.append)
+        assert moved == 5 and totals == [2, 4, 5]
+        assert clock.now() - started == pytest.approx(2)  # three batches, a second apart
+        assert metrics(dead) == (0, 0, 0)
+        back = queue.receive(10)
+        assert sorted(m.body for m in back) == [f"m{i}" for i in range(5)]
+        assert {m.attributes["ApproximateReceiveCount"] for m in back} == {"1"}
+
+    def test_redrive_to_another_queue_and_bad_rates(self, engine: MessagingEngine) -> None:
+        dead = Queue.create(engine, "dlq")
+        other = Queue.create(engine, "other")
+        dead.send("sent straight to the dead-letter queue")
+        assert dead.redrive(clock=ManualClock()) == 0  # no source queue known: it stays
+        assert dead.redrive(destination="other", clock=ManualClock()) == 1
+        assert [m.body for m in other.receive()] == ["sent straight to the dead-letter queue"]
+        for rate in (0, 501):
+            with pytest.raises(InvalidParameterValue):
+                dead.redrive(max_per_second=rate)
+        with pytest.raises(QueueDoesNotExist):
+            dead.redrive(destination="missing")
+
 
 class TestBadInput:
     @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from archlab.blocks.errors import (
     MessageTooLarge,
     TooManyEntriesInBatchRequest,
 )
+from archlab.clock import Clock, SystemClock
 from archlab.engines.base import MessagingEngine, OutgoingMessage, ReceivedMessage
 
 REGION = "us-east-1"
@@ -42,6 +43,8 @@ NUMERIC_ATTRIBUTES = {
     "ReceiveMessageWaitTimeSeconds": (0, 20, 0),
 }
 MAX_RECEIVE_COUNT = 1_000
+MAX_REDRIVE_RATE = 500
+"""SQS's highest MaxNumberOfMessagesPerSecond for a message move task."""
 MAX_PRIORITY = 255
 """Priorities follow RabbitMQ: a queue declares MaxPriority (1-255, an archlab extension to the
 SQS attributes) and each message a priority from 0 up to it."""
@@ -385,6 +388,40 @@ class Queue:
 
     def purge(self) -> None:
         self.engine.purge(self.name)
+
+    def redrive(
+        self,
+        *,
+        destination: str | None = None,
+        max_per_second: int = MAX_REDRIVE_RATE,
+        clock: Clock | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Move this dead-letter queue's messages back to the queues they came from (or to
+        ``destination``), at most ``max_per_second``, as SQS's message move task does.
+
+        Returns how many moved; ``progress`` is told the running total after each second.
+        """
+        if (
+            isinstance(max_per_second, bool)
+            or not isinstance(max_per_second, int)
+            or not (1 <= max_per_second <= MAX_REDRIVE_RATE)
+        ):
+            raise InvalidParameterValue(
+                f"MaxNumberOfMessagesPerSecond must be from 1 to {MAX_REDRIVE_RATE}"
+            )
+        target = queue_name(destination) if destination is not None else None
+        clock = clock or SystemClock()
+        total = 0
+        while True:
+            started = clock.now()
+            moved = self.engine.move_messages(self.name, target, max_per_second)
+            total += moved
+            if progress is not None:
+                progress(total)
+            if moved < max_per_second:
+                return total
+            clock.sleep(max(0.0, 1.0 - (clock.now() - started)))
 
 
 def _check_batch(entries: Sequence[dict[str, Any]]) -> None:

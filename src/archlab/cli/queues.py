@@ -174,6 +174,24 @@ def purge(name: NameArgument) -> None:
     _with_queue(name, Queue.purge)
 
 
+@queue_app.command("redrive")
+def redrive(
+    name: Annotated[str, typer.Argument(help="The dead-letter queue to empty.")],
+    max_per_second: Annotated[int, typer.Option(help="Messages moved per second, 1 to 500.")] = 500,
+    destination: Annotated[
+        str | None, typer.Option(help="Move here instead of back to each message's source.")
+    ] = None,
+) -> None:
+    """Move a dead-letter queue's messages back to their source queues: {"Moved": N}."""
+    with _engine() as engine:
+        moved = Queue(engine, name).redrive(
+            destination=destination,
+            max_per_second=max_per_second,
+            progress=lambda total: typer.echo(f"moved {total}", err=True),
+        )
+        print_json({"Moved": moved})
+
+
 @queue_app.command("get-attributes")
 def get_attributes(name: NameArgument) -> None:
     """Attributes and approximate metrics: {"Attributes": {...}}."""

@@ -64,6 +64,10 @@ class MessagingEngine(Protocol):
         self, name: str, receipt_handle: str, visibility_timeout: int
     ) -> None: ...
 
+    def move_messages(self, name: str, destination: str | None, limit: int) -> int:
+        """Move up to ``limit`` messages of a dead-letter queue back to their source queues
+        (or to ``destination``); returns how many moved."""
+
     def purge(self, name: str) -> None: ...
 
     def close(self) -> None: ...

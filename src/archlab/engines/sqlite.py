@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS messages (
     sent REAL NOT NULL,
     visible_at REAL NOT NULL,
     priority INTEGER NOT NULL DEFAULT 0,
+    source TEXT,
     receives INTEGER NOT NULL DEFAULT 0,
     first_received REAL,
     handle TEXT
@@ -270,7 +271,8 @@ class SqliteEngine:
         if db.execute("SELECT 1 FROM queues WHERE name = ?", (target,)).fetchone() is None:
             return  # like SQS, a missing dead-letter queue leaves the message where it is
         db.execute(
-            "UPDATE messages SET queue = ?, visible_at = ?, handle = NULL WHERE seq = ?",
+            "UPDATE messages SET source = queue, queue = ?, visible_at = ?, handle = NULL"
+            " WHERE seq = ?",
             (target, self.clock.now(), seq),
         )
 
@@ -299,6 +301,35 @@ class SqliteEngine:
             db.execute(
                 "UPDATE messages SET visible_at = ? WHERE seq = ?", (now + visibility_timeout, seq)
             )
+
+    def move_messages(self, name: str, destination: str | None, limit: int) -> int:
+        """Move up to ``limit`` messages out of a dead-letter queue, oldest first: to
+        ``destination``, or back to the queue each came from. Moved messages start afresh
+        (visible now, no receives), so a redriven message gets its full maxReceiveCount again.
+        Messages with no known source are left when no destination is given."""
+        with self._transaction() as db:
+            self._require(db, name)
+            if destination is not None:
+                self._require(db, destination)
+            rows = db.execute(
+                "SELECT seq, source FROM messages WHERE queue = ?"
+                + ("" if destination is not None else " AND source IS NOT NULL")
+                + " ORDER BY sent, seq LIMIT ?",
+                (name, limit),
+            ).fetchall()
+            now = self.clock.now()
+            moved = 0
+            for seq, source in rows:
+                target = destination if destination is not None else source
+                if db.execute("SELECT 1 FROM queues WHERE name = ?", (target,)).fetchone() is None:
+                    continue  # the source queue is gone; the message stays
+                db.execute(
+                    "UPDATE messages SET queue = ?, source = NULL, visible_at = ?, receives = 0,"
+                    " first_received = NULL, handle = NULL WHERE seq = ?",
+                    (target, now, seq),
+                )
+                moved += 1
+            return moved
 
     def purge(self, name: str) -> None:
         with self._transaction() as db:
