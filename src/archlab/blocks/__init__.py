@@ -1,5 +1,6 @@
 """Building blocks with AWS semantics, over engines chosen by URL."""
 
 from archlab.blocks.queue import Message, Queue
+from archlab.blocks.topic import Topic
 
-__all__ = ["Message", "Queue"]
+__all__ = ["Message", "Queue", "Topic"]

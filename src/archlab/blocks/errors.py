@@ -21,6 +21,16 @@ class QueueDoesNotExist(MessagingError):
     code = "AWS.SimpleQueueService.NonExistentQueue"
 
 
+class TopicDoesNotExist(MessagingError):
+    code = "NotFound"
+
+
+class InvalidParameter(MessagingError):
+    """SNS's code for a bad parameter (SQS says InvalidParameterValue)."""
+
+    code = "InvalidParameter"
+
+
 class QueueAlreadyExists(MessagingError):
     code = "QueueAlreadyExists"
 

@@ -33,6 +33,16 @@ class ReceivedMessage:
     first_received: float
 
 
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    topic: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+    """FilterPolicy, FilterPolicyScope, RawMessageDelivery: SNS-shaped strings."""
+
+
 class MessagingEngine(Protocol):
     """Queue state. Names are plain queue names; attributes are SQS-shaped strings."""
 
@@ -51,6 +61,24 @@ class MessagingEngine(Protocol):
 
     def send(self, name: str, messages: list[OutgoingMessage]) -> list[str]:
         """Store all messages or none; returns their message ids."""
+
+    def send_many(self, batches: dict[str, list[OutgoingMessage]]) -> dict[str, list[str]]:
+        """Store messages in several queues, all or none (a topic's atomic fan-out)."""
+
+    def create_topic(self, name: str) -> None: ...
+
+    def delete_topic(self, name: str) -> None: ...
+
+    def list_topics(self) -> list[str]: ...
+
+    def subscribe(
+        self, topic: str, protocol: str, endpoint: str, attributes: dict[str, str]
+    ) -> str:
+        """Add (or update) the subscription of ``endpoint``; returns its id."""
+
+    def unsubscribe(self, subscription: str) -> None: ...
+
+    def subscriptions(self, topic: str) -> list[Subscription]: ...
 
     def receive(
         self, name: str, max_messages: int, visibility_timeout: int, wait_seconds: int

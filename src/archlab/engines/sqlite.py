@@ -27,9 +27,10 @@ from archlab.blocks.errors import (
     QueueAlreadyExists,
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
+    TopicDoesNotExist,
 )
 from archlab.clock import Clock, SystemClock
-from archlab.engines.base import OutgoingMessage, ReceivedMessage
+from archlab.engines.base import OutgoingMessage, ReceivedMessage, Subscription
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queues (
@@ -53,6 +54,17 @@ CREATE TABLE IF NOT EXISTS messages (
     handle TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    attributes TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (queue, priority DESC, visible_at, seq);
 """
 
@@ -180,8 +192,11 @@ class SqliteEngine:
     # --- messages -----------------------------------------------------------------------------
 
     def send(self, name: str, messages: list[OutgoingMessage]) -> list[str]:
+        return self.send_many({name: messages})[name]
+
+    def send_many(self, batches: dict[str, list[OutgoingMessage]]) -> dict[str, list[str]]:
         now = self.clock.now()
-        ids = [str(uuid.uuid4()) for _ in messages]
+        ids = {name: [str(uuid.uuid4()) for _ in messages] for name, messages in batches.items()}
         rows = [
             (
                 name,
@@ -192,10 +207,12 @@ class SqliteEngine:
                 now + m.delay_seconds,
                 m.priority,
             )
-            for message_id, m in zip(ids, messages, strict=True)
+            for name, messages in batches.items()
+            for message_id, m in zip(ids[name], messages, strict=True)
         ]
         with self._transaction() as db:
-            self._require(db, name)
+            for name in batches:
+                self._require(db, name)
             db.executemany(
                 "INSERT INTO messages (queue, id, body, attributes, sent, visible_at, priority)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -343,7 +360,63 @@ class SqliteEngine:
             db.execute("DELETE FROM messages WHERE queue = ?", (name,))
             db.execute("UPDATE queues SET purged = ? WHERE name = ?", (now, name))
 
+    # --- topics -------------------------------------------------------------------------------
+
+    def create_topic(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO topics (name, created) VALUES (?, ?)",
+                (name, self.clock.now()),
+            )
+
+    def delete_topic(self, name: str) -> None:
+        with self._transaction() as db:
+            self._require_topic(db, name)
+            db.execute("DELETE FROM subscriptions WHERE topic = ?", (name,))
+            db.execute("DELETE FROM topics WHERE name = ?", (name,))
+
+    def list_topics(self) -> list[str]:
+        return [name for (name,) in self._db.execute("SELECT name FROM topics ORDER BY name")]
+
+    def subscribe(
+        self, topic: str, protocol: str, endpoint: str, attributes: dict[str, str]
+    ) -> str:
+        with self._transaction() as db:
+            self._require_topic(db, topic)
+            row = db.execute(
+                "SELECT id FROM subscriptions WHERE topic = ? AND protocol = ? AND endpoint = ?",
+                (topic, protocol, endpoint),
+            ).fetchone()
+            subscription: str = row[0] if row else str(uuid.uuid4())
+            db.execute(
+                "INSERT OR REPLACE INTO subscriptions (id, topic, protocol, endpoint, attributes)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (subscription, topic, protocol, endpoint, json.dumps(attributes)),
+            )
+            return subscription
+
+    def unsubscribe(self, subscription: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription,))
+
+    def subscriptions(self, topic: str) -> list[Subscription]:
+        with self._transaction() as db:
+            self._require_topic(db, topic)
+            rows = db.execute(
+                "SELECT id, protocol, endpoint, attributes FROM subscriptions"
+                " WHERE topic = ? ORDER BY id",
+                (topic,),
+            ).fetchall()
+        return [
+            Subscription(identity, topic, protocol, endpoint, json.loads(attributes))
+            for identity, protocol, endpoint, attributes in rows
+        ]
+
     # --- helpers ------------------------------------------------------------------------------
+
+    def _require_topic(self, db: sqlite3.Connection, name: str) -> None:
+        if db.execute("SELECT 1 FROM topics WHERE name = ?", (name,)).fetchone() is None:
+            raise TopicDoesNotExist(f"the topic {name!r} does not exist")
 
     def _require(self, db: sqlite3.Connection, name: str) -> dict[str, str]:
         row = db.execute("SELECT attributes FROM queues WHERE name = ?", (name,)).fetchone()
