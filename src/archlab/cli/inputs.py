@@ -39,5 +39,10 @@ def read_json(argument: str, option: str) -> Any:
         fail(f"{option}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")
 
 
+def json_option(value: str | None, option: str) -> Any:
+    """An optional JSON-or-@file option: None when absent."""
+    return None if value is None else read_json(value, option)
+
+
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value) + "\n")

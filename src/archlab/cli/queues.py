@@ -7,19 +7,15 @@ service errors do.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from archlab import settings
 from archlab.blocks import Message, Queue
-from archlab.blocks.errors import MessagingError
 from archlab.blocks.queue import ACCOUNT, queue_name
-from archlab.cli.inputs import print_json, read_json
-from archlab.engines import connect
-from archlab.engines.base import MessagingEngine
+from archlab.cli.engine import messaging_engine
+from archlab.cli.inputs import json_option, print_json
 
 queue_app = typer.Typer(
     help="Queues with Amazon SQS semantics (embedded by default, under ARCHLAB_HOME).",
@@ -30,35 +26,12 @@ queue_app = typer.Typer(
 NameArgument = Annotated[str, typer.Argument(help="The queue's name, ARN or URL.")]
 
 
-@contextmanager
-def _engine() -> Iterator[MessagingEngine]:
-    try:
-        engine = connect(settings.messaging_url())
-    except MessagingError as error:
-        _fail(error)
-    try:
-        yield engine
-    except MessagingError as error:
-        _fail(error)
-    finally:
-        engine.close()
-
-
-def _fail(error: MessagingError) -> None:
-    typer.echo(f"{error.code}: {error.message}", err=True)
-    raise typer.Exit(1)
-
-
 def _url(name: str) -> str:
     return f"http://localhost/{ACCOUNT}/{queue_name(name)}"
 
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def _json_option(value: str | None, option: str) -> Any:
-    return None if value is None else read_json(value, option)
 
 
 @queue_app.command("create")
@@ -70,15 +43,15 @@ def create(
     ] = None,
 ) -> None:
     """Create a queue (or find it, if it exists with the same attributes)."""
-    with _engine() as engine:
-        queue = Queue.create(engine, name, _json_option(attributes, "--attributes") or {})
+    with messaging_engine() as engine:
+        queue = Queue.create(engine, name, json_option(attributes, "--attributes") or {})
         print_json({"QueueUrl": _url(queue.name)})
 
 
 @queue_app.command("delete")
 def delete_queue(name: NameArgument) -> None:
     """Delete a queue and every message in it."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         engine.delete_queue(queue_name(name))
 
 
@@ -87,7 +60,7 @@ def list_queues(
     prefix: Annotated[str, typer.Option("--queue-name-prefix", help="Only names with it.")] = "",
 ) -> None:
     """List queues: {"QueueUrls": [...]}."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         print_json({"QueueUrls": [_url(name) for name in engine.list_queues(prefix)]})
 
 
@@ -107,11 +80,11 @@ def send(
     ] = None,
 ) -> None:
     """Send a message: {"MessageId": ..., "MD5OfMessageBody": ...}."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         message_id = Queue(engine, name).send(
             message_body,
             delay_seconds=delay_seconds,
-            message_attributes=_json_option(message_attributes, "--message-attributes"),
+            message_attributes=json_option(message_attributes, "--message-attributes"),
             priority=priority,
         )
         print_json({"MessageId": message_id, "MD5OfMessageBody": _md5(message_body)})
@@ -129,7 +102,7 @@ def receive(
     ] = None,
 ) -> None:
     """Receive messages: {"Messages": [...]} (an empty list when there are none)."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         messages = Queue(engine, name).receive(
             max_number_of_messages,
             visibility_timeout=visibility_timeout,
@@ -183,7 +156,7 @@ def redrive(
     ] = None,
 ) -> None:
     """Move a dead-letter queue's messages back to their source queues: {"Moved": N}."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         moved = Queue(engine, name).redrive(
             destination=destination,
             max_per_second=max_per_second,
@@ -195,10 +168,10 @@ def redrive(
 @queue_app.command("get-attributes")
 def get_attributes(name: NameArgument) -> None:
     """Attributes and approximate metrics: {"Attributes": {...}}."""
-    with _engine() as engine:
+    with messaging_engine() as engine:
         print_json({"Attributes": Queue(engine, name).attributes()})
 
 
 def _with_queue(name: str, action: Callable[[Queue], None]) -> None:
-    with _engine() as engine:
+    with messaging_engine() as engine:
         action(Queue(engine, name))
