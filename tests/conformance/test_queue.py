@@ -114,7 +114,8 @@ class TestQueues:
                 InvalidAttributeValue,
             ),
             ("orders", {"FifoQueue": "true"}, InvalidParameterValue),  # needs the .fifo suffix
-            ("orders.fifo", {"FifoQueue": "true"}, InvalidAttributeValue),  # not yet supported
+            ("orders.fifo", {"FifoQueue": "maybe"}, InvalidAttributeValue),
+            ("orders", {"ContentBasedDeduplication": "true"}, InvalidAttributeName),
         ],
     )
     def test_invalid_queues_are_rejected_and_not_created(
@@ -249,6 +250,76 @@ class TestSendReceiveDelete:
             queue.purge()
         clock.advance(60)
         queue.purge()
+
+
+class TestFifo:
+    @pytest.fixture
+    def fifo(self, engine: MessagingEngine) -> Queue:
+        return Queue.create(engine, "claims.fifo", {"FifoQueue": "true"})
+
+    def test_order_within_a_group_and_one_batch_in_flight_per_group(self, fifo: Queue) -> None:
+        for n in range(3):
+            for group in ("alice", "bob"):
+                fifo.send(f"{group}-{n}", group_id=group, deduplication_id=f"{group}-{n}")
+        first = fifo.receive(2)
+        assert [m.body for m in first] == ["alice-0", "bob-0"]
+        assert first[0].attributes["MessageGroupId"] == "alice"
+        assert int(first[0].attributes["SequenceNumber"]) < int(
+            first[1].attributes["SequenceNumber"]
+        )
+        assert fifo.receive(10) == []  # both groups have a message in flight
+        fifo.delete(first[0].receipt_handle)
+        assert [m.body for m in fifo.receive(10)] == ["alice-1", "alice-2"]  # alice only
+
+    def test_a_failed_message_blocks_its_group_until_visible_again(
+        self, fifo: Queue, clock: ManualClock
+    ) -> None:
+        fifo.send("first", group_id="g", deduplication_id="1")
+        fifo.send("second", group_id="g", deduplication_id="2")
+        assert [m.body for m in fifo.receive(1, visibility_timeout=10)] == ["first"]
+        assert fifo.receive(10) == []
+        clock.advance(10)
+        assert [m.body for m in fifo.receive(10)] == ["first", "second"]  # order kept
+
+    def test_deduplication_window(self, fifo: Queue, clock: ManualClock) -> None:
+        original = fifo.send("once", group_id="g", deduplication_id="d")
+        assert fifo.send("once again", group_id="g", deduplication_id="d") == original
+        [message] = fifo.receive(10)
+        fifo.delete(message.receipt_handle)
+        clock.advance(299)
+        fifo.send("still a duplicate", group_id="g", deduplication_id="d")
+        assert fifo.receive(10) == []
+        clock.advance(1)
+        fifo.send("new after five minutes", group_id="g", deduplication_id="d")
+        assert [m.body for m in fifo.receive(10)] == ["new after five minutes"]
+
+    def test_content_based_deduplication(self, engine: MessagingEngine) -> None:
+        fifo = Queue.create(
+            engine, "c.fifo", {"FifoQueue": True, "ContentBasedDeduplication": True}
+        )
+        fifo.send("same", group_id="g")
+        fifo.send("same", group_id="g")
+        fifo.send("different", group_id="g")
+        assert [m.body for m in fifo.receive(10)] == ["same", "different"]
+
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            {},  # no group
+            {"group_id": "g"},  # no de-duplication id, no content-based de-duplication
+            {"group_id": "g", "deduplication_id": "d", "delay_seconds": 5},
+            {"group_id": "bad group", "deduplication_id": "d"},
+            {"group_id": "g" * 129, "deduplication_id": "d"},
+        ],
+    )
+    def test_bad_fifo_sends(self, fifo: Queue, kwargs: dict[str, object]) -> None:
+        with pytest.raises(InvalidParameterValue):
+            fifo.send("x", **kwargs)  # type: ignore[arg-type]
+        assert metrics(fifo) == (0, 0, 0)
+
+    def test_group_ids_are_for_fifo_queues_only(self, queue: Queue) -> None:
+        with pytest.raises(InvalidParameterValue):
+            queue.send("x", group_id="g")
 
 
 class TestPriority:

@@ -8,6 +8,7 @@ enforces the time-dependent rules (visibility, delay, retention, dead-letter red
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -52,6 +53,8 @@ QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 FIFO_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,256}")
 BATCH_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+# MessageGroupId and MessageDeduplicationId: up to 128 of these characters.
+FIFO_TOKEN = re.compile(r"[\w!-/:-@\[-`{-~]{1,128}", re.ASCII)
 # The characters SQS accepts in a message: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD |
 # #x10000-#x10FFFF.
 INVALID_BODY_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -114,10 +117,10 @@ def validate_queue_attributes(attributes: dict[str, Any], name: str) -> dict[str
     fifo = _boolean(attributes, "FifoQueue")
     validate_queue_name(name, fifo)
     if fifo:
-        # FIFO ordering, message groups and de-duplication are not implemented yet: refuse
-        # rather than hand out a queue that only looks like one.
-        raise InvalidAttributeValue("FIFO queues are not supported yet; create a standard queue")
-    if "ContentBasedDeduplication" in attributes:
+        result["FifoQueue"] = "true"
+        content_based = _boolean(attributes, "ContentBasedDeduplication")
+        result["ContentBasedDeduplication"] = "true" if content_based else "false"
+    elif "ContentBasedDeduplication" in attributes:
         raise InvalidAttributeName("ContentBasedDeduplication applies to FIFO queues only")
     if "RedrivePolicy" in attributes:
         result["RedrivePolicy"] = json.dumps(redrive_policy(attributes["RedrivePolicy"]))
@@ -272,31 +275,35 @@ class Queue:
         delay_seconds: int | None = None,
         message_attributes: dict[str, Any] | None = None,
         priority: int | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
     ) -> str:
         """Send one message; returns its MessageId."""
-        return self.send_batch(
-            [
-                {
-                    "Id": "0",
-                    "MessageBody": body,
-                    "DelaySeconds": delay_seconds,
-                    "MessageAttributes": message_attributes,
-                    "Priority": priority,
-                }
-            ]
-        )[0]
+        entry = {
+            "Id": "0",
+            "MessageBody": body,
+            "DelaySeconds": delay_seconds,
+            "MessageAttributes": message_attributes,
+            "Priority": priority,
+            "MessageGroupId": group_id,
+            "MessageDeduplicationId": deduplication_id,
+        }
+        return self.send_batch([entry])[0]
 
     def send_batch(self, entries: Sequence[dict[str, Any]]) -> list[str]:
         """Send up to ten messages atomically; returns their MessageIds in order.
 
-        Entries are SendMessageBatch entries (Id, MessageBody, DelaySeconds, MessageAttributes)
-        and, on a queue with MaxPriority, a Priority (higher is received first; default 0).
+        Entries are SendMessageBatch entries (Id, MessageBody, DelaySeconds, MessageAttributes;
+        MessageGroupId and MessageDeduplicationId on FIFO queues) and, on a queue with
+        MaxPriority, a Priority (higher is received first; default 0).
         """
         _check_batch(entries)
         configured = self.engine.queue_attributes(self.name)
         limit = int(configured["MaximumMessageSize"])
         default_delay = int(configured["DelaySeconds"])
         max_priority = int(configured.get("MaxPriority", 0))
+        fifo = configured.get("FifoQueue") == "true"
+        content_based = configured.get("ContentBasedDeduplication") == "true"
         outgoing = []
         for entry in entries:
             body = entry.get("MessageBody")
@@ -317,7 +324,12 @@ class Queue:
                     f"entry {entry['Id']}: the message is {size} bytes; this queue's"
                     f" MaximumMessageSize is {limit}"
                 )
+            group, deduplication = _fifo_ids(entry, fifo, content_based, body)
             delay = entry.get("DelaySeconds")
+            if fifo and delay is not None:
+                raise InvalidParameterValue(
+                    f"entry {entry['Id']}: FIFO queues take DelaySeconds per queue, not per message"
+                )
             delay = default_delay if delay is None else delay
             if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 900:
                 raise InvalidParameterValue(
@@ -338,7 +350,9 @@ class Queue:
                 raise InvalidParameterValue(
                     f"entry {entry['Id']}: Priority {priority!r}: {allowed}"
                 )
-            outgoing.append(OutgoingMessage(body, attributes, delay, priority))
+            outgoing.append(
+                OutgoingMessage(body, attributes, delay, priority, group, deduplication)
+            )
         return self.engine.send(self.name, outgoing)
 
     def receive(
@@ -424,6 +438,36 @@ class Queue:
             clock.sleep(max(0.0, 1.0 - (clock.now() - started)))
 
 
+def _fifo_ids(
+    entry: dict[str, Any], fifo: bool, content_based: bool, body: str
+) -> tuple[str | None, str | None]:
+    """The message group and de-duplication ids of an entry, checked as SQS does."""
+    group = entry.get("MessageGroupId")
+    deduplication = entry.get("MessageDeduplicationId")
+    if not fifo:
+        if group is not None or deduplication is not None:
+            raise InvalidParameterValue(
+                f"entry {entry['Id']}: MessageGroupId and MessageDeduplicationId are for FIFO"
+                " queues only"
+            )
+        return None, None
+    for key, value in (("MessageGroupId", group), ("MessageDeduplicationId", deduplication)):
+        if value is not None and (not isinstance(value, str) or not FIFO_TOKEN.fullmatch(value)):
+            raise InvalidParameterValue(
+                f"entry {entry['Id']}: {key} must be 1 to 128 letters, digits or punctuation"
+            )
+    if group is None:
+        raise InvalidParameterValue(f"entry {entry['Id']}: a FIFO queue needs a MessageGroupId")
+    if deduplication is None:
+        if not content_based:
+            raise InvalidParameterValue(
+                f"entry {entry['Id']}: a MessageDeduplicationId is required unless the queue"
+                " has ContentBasedDeduplication"
+            )
+        deduplication = hashlib.sha256(body.encode()).hexdigest()
+    return group, deduplication
+
+
 def _check_batch(entries: Sequence[dict[str, Any]]) -> None:
     if not entries:
         raise EmptyBatchRequest("a batch needs at least one entry")
@@ -442,14 +486,19 @@ def _check_batch(entries: Sequence[dict[str, Any]]) -> None:
 
 
 def _message(received: ReceivedMessage) -> Message:
+    attributes = {
+        "ApproximateReceiveCount": str(received.receive_count),
+        "SentTimestamp": str(int(received.sent * 1000)),
+        "ApproximateFirstReceiveTimestamp": str(int(received.first_received * 1000)),
+    }
+    if received.group_id is not None:
+        attributes["MessageGroupId"] = received.group_id
+        attributes["MessageDeduplicationId"] = received.deduplication_id or ""
+        attributes["SequenceNumber"] = str(received.sequence_number)
     return Message(
         message_id=received.message_id,
         receipt_handle=received.receipt_handle,
         body=received.body,
-        attributes={
-            "ApproximateReceiveCount": str(received.receive_count),
-            "SentTimestamp": str(int(received.sent * 1000)),
-            "ApproximateFirstReceiveTimestamp": str(int(received.first_received * 1000)),
-        },
+        attributes=attributes,
         message_attributes=received.message_attributes,
     )

@@ -20,6 +20,10 @@ class OutgoingMessage:
     delay_seconds: int = 0
     priority: int = 0
     """Higher first among visible messages; equal priorities in the order they became visible."""
+    group_id: str | None = None
+    """FIFO queues: messages of one group are received in order, one batch in flight at once."""
+    deduplication_id: str | None = None
+    """FIFO queues: a second send with this id within five minutes is accepted, not stored."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class ReceivedMessage:
     receive_count: int
     sent: float
     first_received: float
+    group_id: str | None = None
+    deduplication_id: str | None = None
+    sequence_number: int = 0
 
 
 @dataclass(frozen=True)

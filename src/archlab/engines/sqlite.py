@@ -48,12 +48,23 @@ CREATE TABLE IF NOT EXISTS messages (
     sent REAL NOT NULL,
     visible_at REAL NOT NULL,
     priority INTEGER NOT NULL DEFAULT 0,
+    group_id TEXT,
+    deduplication_id TEXT,
     source TEXT,
     receives INTEGER NOT NULL DEFAULT 0,
     first_received REAL,
     handle TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE INDEX IF NOT EXISTS messages_by_group
+    ON messages (queue, group_id, visible_at) WHERE group_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS deduplication (
+    queue TEXT NOT NULL,
+    id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (queue, id)
+);
 CREATE TABLE IF NOT EXISTS topics (
     name TEXT PRIMARY KEY,
     created REAL NOT NULL
@@ -71,13 +82,27 @@ CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (queue, priority DES
 # Messages ready to receive: in the order they became visible (the index's order, so no sort),
 # or on a priority queue highest priority first.
 READY = (
-    "SELECT seq, id, body, attributes, sent, receives, first_received FROM messages"
+    "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
+    " deduplication_id FROM messages"
     " WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?"
 )
+# FIFO queues: in send order, and only from groups with nothing in flight.
+READY_IN_GROUPS = (
+    "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
+    " deduplication_id FROM messages AS m"
+    " WHERE queue = ? AND visible_at <= ? AND NOT EXISTS ("
+    "  SELECT 1 FROM messages AS f WHERE f.queue = m.queue AND f.group_id = m.group_id"
+    "  AND f.handle IS NOT NULL AND f.visible_at > ?)"
+    " ORDER BY seq LIMIT ?"
+)
 READY_BY_PRIORITY = (
-    "SELECT seq, id, body, attributes, sent, receives, first_received FROM messages"
+    "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
+    " deduplication_id FROM messages"
     " WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, visible_at, seq LIMIT ?"
 )
+
+DEDUPLICATION_SECONDS = 300
+"""FIFO queues ignore a repeated MessageDeduplicationId for five minutes."""
 
 POLL_SECONDS = 0.005
 """How often a long poll looks again for a message; cheap, as it reads without locking."""
@@ -196,29 +221,49 @@ class SqliteEngine:
 
     def send_many(self, batches: dict[str, list[OutgoingMessage]]) -> dict[str, list[str]]:
         now = self.clock.now()
-        ids = {name: [str(uuid.uuid4()) for _ in messages] for name, messages in batches.items()}
-        rows = [
+        ids: dict[str, list[str]] = {}
+        with self._transaction() as db:
+            for name, messages in batches.items():
+                self._require(db, name)
+                db.execute("DELETE FROM deduplication WHERE expires <= ?", (now,))
+                ids[name] = [self._insert(db, name, message, now) for message in messages]
+        return ids
+
+    def _insert(
+        self, db: sqlite3.Connection, name: str, message: OutgoingMessage, now: float
+    ) -> str:
+        """Store one message; on a FIFO queue, a duplicate within the window is not stored and
+        the first message's id is returned instead."""
+        if message.deduplication_id is not None:
+            row = db.execute(
+                "SELECT message_id FROM deduplication WHERE queue = ? AND id = ?",
+                (name, message.deduplication_id),
+            ).fetchone()
+            if row is not None:
+                duplicate: str = row[0]
+                return duplicate
+        message_id = str(uuid.uuid4())
+        db.execute(
+            "INSERT INTO messages (queue, id, body, attributes, sent, visible_at, priority,"
+            " group_id, deduplication_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 name,
                 message_id,
-                m.body,
-                json.dumps(m.message_attributes),
+                message.body,
+                json.dumps(message.message_attributes),
                 now,
-                now + m.delay_seconds,
-                m.priority,
+                now + message.delay_seconds,
+                message.priority,
+                message.group_id,
+                message.deduplication_id,
+            ),
+        )
+        if message.deduplication_id is not None:
+            db.execute(
+                "INSERT INTO deduplication (queue, id, message_id, expires) VALUES (?, ?, ?, ?)",
+                (name, message.deduplication_id, message_id, now + DEDUPLICATION_SECONDS),
             )
-            for name, messages in batches.items()
-            for message_id, m in zip(ids[name], messages, strict=True)
-        ]
-        with self._transaction() as db:
-            for name in batches:
-                self._require(db, name)
-            db.executemany(
-                "INSERT INTO messages (queue, id, body, attributes, sent, visible_at, priority)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-        return ids
+        return message_id
 
     def receive(
         self, name: str, max_messages: int, visibility_timeout: int, wait_seconds: int
@@ -251,13 +296,18 @@ class SqliteEngine:
             )
             received: list[ReceivedMessage] = []
             while len(received) < max_messages:
-                rows = db.execute(
-                    READY_BY_PRIORITY if "MaxPriority" in attributes else READY,
-                    (name, now, max_messages - len(received)),
-                ).fetchall()
+                arguments: tuple[object, ...]
+                if attributes.get("FifoQueue") == "true":
+                    query, arguments = READY_IN_GROUPS, (name, now, now)
+                elif "MaxPriority" in attributes:
+                    query, arguments = READY_BY_PRIORITY, (name, now)
+                else:
+                    query, arguments = READY, (name, now)
+                rows = db.execute(query, (*arguments, max_messages - len(received))).fetchall()
                 if not rows:
                     break
-                for seq, message_id, body, message_attributes, sent, receives, first in rows:
+                for row in rows:
+                    seq, message_id, body, message_attributes, sent, receives, first = row[:7]
                     if redrive is not None and receives >= redrive["maxReceiveCount"]:
                         self._dead_letter(db, seq, redrive["deadLetterTargetArn"])
                         continue
@@ -277,6 +327,9 @@ class SqliteEngine:
                             receives + 1,
                             sent,
                             first,
+                            group_id=row[7],
+                            deduplication_id=row[8],
+                            sequence_number=seq,
                         )
                     )
             return received
