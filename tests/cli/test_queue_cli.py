@@ -79,6 +79,23 @@ def test_list_send_receive_shapes() -> None:
     }
 
 
+def test_fifo_from_the_shell() -> None:
+    queue("create", "claims.fifo", "--attributes", '{"FifoQueue": "true"}')
+    for n in (1, 2):
+        queue(
+            "send",
+            "claims.fifo",
+            "--message-body",
+            f"claim {n}",
+            "--message-group-id",
+            "car",
+            "--message-deduplication-id",
+            f"c{n}",
+        )
+    [first] = queue("receive", "claims.fifo", "--max-number-of-messages", "1")["Messages"]
+    assert first["Body"] == "claim 1" and first["Attributes"]["MessageGroupId"] == "car"
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [

@@ -72,6 +72,12 @@ def send(
     priority: Annotated[
         int | None, typer.Option(help="0 to the queue's MaxPriority; higher is received first.")
     ] = None,
+    message_group_id: Annotated[
+        str | None, typer.Option(help="FIFO queues: messages of a group arrive in order.")
+    ] = None,
+    message_deduplication_id: Annotated[
+        str | None, typer.Option(help="FIFO queues: repeats within 5 minutes are dropped.")
+    ] = None,
     message_attributes: Annotated[
         str | None,
         typer.Option(
@@ -86,6 +92,8 @@ def send(
             delay_seconds=delay_seconds,
             message_attributes=json_option(message_attributes, "--message-attributes"),
             priority=priority,
+            group_id=message_group_id,
+            deduplication_id=message_deduplication_id,
         )
         print_json({"MessageId": message_id, "MD5OfMessageBody": _md5(message_body)})
 

@@ -76,11 +76,11 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     endpoint TEXT NOT NULL,
     attributes TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (queue, priority DESC, visible_at, seq);
 """
 
 # Messages ready to receive: in the order they became visible (the index's order, so no sort),
-# or on a priority queue highest priority first.
+# or on a priority queue highest priority first (a sort of the visible messages: an index on
+# priority would slow every other queue's sends).
 READY = (
     "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
     " deduplication_id FROM messages"
@@ -225,7 +225,8 @@ class SqliteEngine:
         with self._transaction() as db:
             for name, messages in batches.items():
                 self._require(db, name)
-                db.execute("DELETE FROM deduplication WHERE expires <= ?", (now,))
+                if any(message.deduplication_id is not None for message in messages):
+                    db.execute("DELETE FROM deduplication WHERE expires <= ?", (now,))
                 ids[name] = [self._insert(db, name, message, now) for message in messages]
         return ids
 
