@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+
+MessageAttributesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--message-attributes",
+        help='As JSON or @FILE: {"name": {"DataType": "String", "StringValue": "x"}}.',
+    ),
+]
+"""The --message-attributes option of the commands that send or publish."""
 
 
 def fail(message: str) -> NoReturn:

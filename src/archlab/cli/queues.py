@@ -15,7 +15,7 @@ import typer
 from archlab.blocks import Message, Queue
 from archlab.blocks.queue import ACCOUNT, queue_name
 from archlab.cli.engine import messaging_engine
-from archlab.cli.inputs import json_option, print_json
+from archlab.cli.inputs import MessageAttributesOption, json_option, print_json
 
 queue_app = typer.Typer(
     help="Queues with Amazon SQS semantics (embedded by default, under ARCHLAB_HOME).",
@@ -78,12 +78,7 @@ def send(
     message_deduplication_id: Annotated[
         str | None, typer.Option(help="FIFO queues: repeats within 5 minutes are dropped.")
     ] = None,
-    message_attributes: Annotated[
-        str | None,
-        typer.Option(
-            help='As JSON or @FILE: {"name": {"DataType": "String", "StringValue": "x"}}.'
-        ),
-    ] = None,
+    message_attributes: MessageAttributesOption = None,
 ) -> None:
     """Send a message: {"MessageId": ..., "MD5OfMessageBody": ...}."""
     with messaging_engine() as engine:

@@ -9,7 +9,7 @@ import typer
 from archlab.blocks import Topic
 from archlab.blocks.topic import topic_arn
 from archlab.cli.engine import messaging_engine
-from archlab.cli.inputs import json_option, print_json
+from archlab.cli.inputs import MessageAttributesOption, json_option, print_json
 
 topic_app = typer.Typer(
     help="Topics with Amazon SNS semantics: fan-out to queues, filter policies.",
@@ -74,12 +74,7 @@ def publish(
     topic: TopicArgument,
     message: Annotated[str, typer.Option(help="The message.")],
     subject: Annotated[str | None, typer.Option(help="A subject for the envelope.")] = None,
-    message_attributes: Annotated[
-        str | None,
-        typer.Option(
-            help='As JSON or @FILE: {"name": {"DataType": "String", "StringValue": "x"}}.'
-        ),
-    ] = None,
+    message_attributes: MessageAttributesOption = None,
 ) -> None:
     """Publish to every matching subscription: {"MessageId": ...}."""
     with messaging_engine() as engine:
