@@ -25,6 +25,32 @@ class TopicDoesNotExist(MessagingError):
     code = "NotFound"
 
 
+class ResourceNotFound(MessagingError):
+    """EventBridge's code for an unknown bus, rule or archive."""
+
+    code = "ResourceNotFoundException"
+
+
+class ResourceAlreadyExists(MessagingError):
+    code = "ResourceAlreadyExistsException"
+
+
+class InvalidEventPatternError(MessagingError):
+    code = "InvalidEventPatternException"
+
+
+class LimitExceeded(MessagingError):
+    code = "LimitExceededException"
+
+
+class EventBridgeValidation(MessagingError):
+    code = "ValidationException"
+
+
+class MalformedDetail(MessagingError):
+    code = "MalformedDetail"
+
+
 class InvalidParameter(MessagingError):
     """SNS's code for a bad parameter (SQS says InvalidParameterValue)."""
 

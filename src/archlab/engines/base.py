@@ -10,7 +10,7 @@ RabbitMQ later: an engine is done when the block's conformance suite passes on i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,26 @@ class Subscription:
     """FilterPolicy, FilterPolicyScope, RawMessageDelivery: SNS-shaped strings."""
 
 
+@dataclass(frozen=True)
+class BusRule:
+    name: str
+    pattern: str
+    """The event pattern, as JSON text."""
+    state: str
+    """ENABLED or DISABLED."""
+    targets: list[dict[str, Any]]
+    """PutTargets-shaped targets: Id, Arn, InputPath / InputTransformer, DeadLetterConfig, ..."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    name: str
+    bus: str
+    pattern: str | None
+    retention_days: int
+    """0 keeps events forever."""
+
+
 class MessagingEngine(Protocol):
     """Queue state. Names are plain queue names; attributes are SQS-shaped strings."""
 
@@ -86,6 +106,33 @@ class MessagingEngine(Protocol):
     def unsubscribe(self, subscription: str) -> None: ...
 
     def subscriptions(self, topic: str) -> list[Subscription]: ...
+
+    def create_bus(self, name: str) -> None: ...
+
+    def delete_bus(self, name: str) -> None: ...
+
+    def list_buses(self) -> list[str]: ...
+
+    def put_rule(self, bus: str, name: str, pattern: str, state: str) -> None:
+        """Create or update a rule; an existing rule keeps its targets."""
+
+    def delete_rule(self, bus: str, name: str) -> None: ...
+
+    def set_targets(self, bus: str, rule: str, targets: list[dict[str, Any]]) -> None: ...
+
+    def rules(self, bus: str) -> list[BusRule]: ...
+
+    def create_archive(
+        self, name: str, bus: str, pattern: str | None, retention_days: int
+    ) -> None: ...
+
+    def archives(self, bus: str) -> list[Archive]: ...
+
+    def archive_events(self, archive: str, events: list[tuple[float, str]]) -> None:
+        """Keep events (time, JSON text), dropping those past the archive's retention."""
+
+    def archived_events(self, archive: str, start: float, end: float) -> tuple[str, list[str]]:
+        """The archive's bus, and its events with start <= time < end, oldest first."""
 
     def receive(
         self, name: str, max_messages: int, visibility_timeout: int, wait_seconds: int

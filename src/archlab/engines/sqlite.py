@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from archlab.blocks.errors import (
     MessageNotInflight,
@@ -27,10 +28,12 @@ from archlab.blocks.errors import (
     QueueAlreadyExists,
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
+    ResourceAlreadyExists,
+    ResourceNotFound,
     TopicDoesNotExist,
 )
 from archlab.clock import Clock, SystemClock
-from archlab.engines.base import OutgoingMessage, ReceivedMessage, Subscription
+from archlab.engines.base import Archive, BusRule, OutgoingMessage, ReceivedMessage, Subscription
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queues (
@@ -65,6 +68,32 @@ CREATE TABLE IF NOT EXISTS deduplication (
     expires REAL NOT NULL,
     PRIMARY KEY (queue, id)
 );
+CREATE TABLE IF NOT EXISTS buses (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rules (
+    bus TEXT NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    state TEXT NOT NULL,
+    targets TEXT NOT NULL,
+    PRIMARY KEY (bus, name)
+);
+CREATE TABLE IF NOT EXISTS archives (
+    name TEXT PRIMARY KEY,
+    bus TEXT NOT NULL,
+    pattern TEXT,
+    retention_days INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archived_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    archive TEXT NOT NULL,
+    time REAL NOT NULL,
+    event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archived_by_time ON archived_events (archive, time);
 CREATE TABLE IF NOT EXISTS topics (
     name TEXT PRIMARY KEY,
     created REAL NOT NULL
@@ -465,6 +494,116 @@ class SqliteEngine:
             Subscription(identity, topic, protocol, endpoint, json.loads(attributes))
             for identity, protocol, endpoint, attributes in rows
         ]
+
+    # --- event buses --------------------------------------------------------------------------
+
+    def create_bus(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO buses (name, created) VALUES (?, ?)",
+                (name, self.clock.now()),
+            )
+
+    def delete_bus(self, name: str) -> None:
+        with self._transaction() as db:
+            self._require_bus(db, name)
+            db.execute("DELETE FROM rules WHERE bus = ?", (name,))
+            db.execute("DELETE FROM buses WHERE name = ?", (name,))
+
+    def list_buses(self) -> list[str]:
+        return [name for (name,) in self._db.execute("SELECT name FROM buses ORDER BY name")]
+
+    def put_rule(self, bus: str, name: str, pattern: str, state: str) -> None:
+        with self._transaction() as db:
+            self._require_bus(db, bus)
+            db.execute(
+                "INSERT INTO rules (bus, name, pattern, state, targets) VALUES (?, ?, ?, ?, '[]')"
+                " ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern,"
+                " state = excluded.state",
+                (bus, name, pattern, state),
+            )
+
+    def delete_rule(self, bus: str, name: str) -> None:
+        with self._transaction() as db:
+            self._require_rule(db, bus, name)
+            db.execute("DELETE FROM rules WHERE bus = ? AND name = ?", (bus, name))
+
+    def set_targets(self, bus: str, rule: str, targets: list[dict[str, Any]]) -> None:
+        with self._transaction() as db:
+            self._require_rule(db, bus, rule)
+            db.execute(
+                "UPDATE rules SET targets = ? WHERE bus = ? AND name = ?",
+                (json.dumps(targets), bus, rule),
+            )
+
+    def rules(self, bus: str) -> list[BusRule]:
+        with self._transaction() as db:
+            self._require_bus(db, bus)
+            rows = db.execute(
+                "SELECT name, pattern, state, targets FROM rules WHERE bus = ? ORDER BY name",
+                (bus,),
+            ).fetchall()
+        return [
+            BusRule(name, pattern, state, json.loads(targets))
+            for name, pattern, state, targets in rows
+        ]
+
+    def create_archive(self, name: str, bus: str, pattern: str | None, retention_days: int) -> None:
+        with self._transaction() as db:
+            self._require_bus(db, bus)
+            if db.execute("SELECT 1 FROM archives WHERE name = ?", (name,)).fetchone():
+                raise ResourceAlreadyExists(f"the archive {name!r} already exists")
+            db.execute(
+                "INSERT INTO archives (name, bus, pattern, retention_days, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (name, bus, pattern, retention_days, self.clock.now()),
+            )
+
+    def archives(self, bus: str) -> list[Archive]:
+        rows = self._db.execute(
+            "SELECT name, bus, pattern, retention_days FROM archives WHERE bus = ? ORDER BY name",
+            (bus,),
+        ).fetchall()
+        return [Archive(*row) for row in rows]
+
+    def archive_events(self, archive: str, events: list[tuple[float, str]]) -> None:
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT retention_days FROM archives WHERE name = ?", (archive,)
+            ).fetchone()
+            if row is None:
+                raise ResourceNotFound(f"the archive {archive!r} does not exist")
+            if row[0]:
+                cutoff = self.clock.now() - row[0] * 86_400
+                db.execute(
+                    "DELETE FROM archived_events WHERE archive = ? AND time < ?", (archive, cutoff)
+                )
+            db.executemany(
+                "INSERT INTO archived_events (archive, time, event) VALUES (?, ?, ?)",
+                [(archive, time, event) for time, event in events],
+            )
+
+    def archived_events(self, archive: str, start: float, end: float) -> tuple[str, list[str]]:
+        """The bus of an archive, and its events with start <= time < end, oldest first."""
+        row = self._db.execute("SELECT bus FROM archives WHERE name = ?", (archive,)).fetchone()
+        if row is None:
+            raise ResourceNotFound(f"the archive {archive!r} does not exist")
+        events = self._db.execute(
+            "SELECT event FROM archived_events WHERE archive = ? AND time >= ? AND time < ?"
+            " ORDER BY time, seq",
+            (archive, start, end),
+        )
+        return row[0], [event for (event,) in events]
+
+    def _require_bus(self, db: sqlite3.Connection, name: str) -> None:
+        if db.execute("SELECT 1 FROM buses WHERE name = ?", (name,)).fetchone() is None:
+            raise ResourceNotFound(f"the event bus {name!r} does not exist")
+
+    def _require_rule(self, db: sqlite3.Connection, bus: str, name: str) -> None:
+        self._require_bus(db, bus)
+        found = db.execute("SELECT 1 FROM rules WHERE bus = ? AND name = ?", (bus, name))
+        if found.fetchone() is None:
+            raise ResourceNotFound(f"the rule {name!r} does not exist on the bus {bus!r}")
 
     # --- helpers ------------------------------------------------------------------------------
 
