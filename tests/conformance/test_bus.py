@@ -77,7 +77,9 @@ def test_input_path_transformer_and_constant(bus: EventBus, engine: MessagingEng
                 "Arn": queue.arn,
                 "InputTransformer": {
                     "InputPathsMap": {"c": "$.detail.coverage", "p": "$.detail.premium"},
-                    "InputTemplate": '{"coverage": "<c>", "premium": <p>, "rule": "<aws.events.rule-name>"}',
+                    "InputTemplate": (
+                        '{"coverage": "<c>", "premium": <p>, "rule": "<aws.events.rule-name>"}'
+                    ),
                 },
             },
             {
