@@ -156,8 +156,9 @@ class EventBus:
             events.append(event)
             results.append({"EventId": event["id"]})
         self._archive(events)
+        index, rules = self._ruleset()
         for event in events:
-            self._route(event)
+            self._route(event, index, rules)
         failed = sum("ErrorCode" in r for r in results)
         return PutEventsResult(failed, results)
 
@@ -199,8 +200,13 @@ class EventBus:
             self._index = (key, RuleSet({name: pattern for name, pattern in key}))
         return self._index[1], rules
 
-    def _route(self, event: dict[str, Any], only: list[str] | None = None) -> None:
-        index, rules = self._ruleset()
+    def _route(
+        self,
+        event: dict[str, Any],
+        index: RuleSet,
+        rules: dict[str, BusRule],
+        only: list[str] | None = None,
+    ) -> None:
         for name in index.matches(event):
             if only is not None and name not in only:
                 continue
@@ -271,10 +277,11 @@ class EventBus:
         if source != self.name:
             raise EventBridgeValidation(f"archive {archive!r} belongs to the bus {source!r}")
         replay = f"replay-{uuid.uuid4().hex[:12]}"
+        index, enabled = self._ruleset()
         for text in events:
             event = json.loads(text)
             event["replay-name"] = replay
-            self._route(event, only=rules)
+            self._route(event, index, enabled, only=rules)
         return len(events)
 
 

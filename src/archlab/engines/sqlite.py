@@ -180,6 +180,16 @@ class SqliteEngine:
             raise
         db.execute("COMMIT")
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: a consistent view, without SQLite's write lock."""
+        db = self._db
+        db.execute("BEGIN DEFERRED")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -483,7 +493,8 @@ class SqliteEngine:
             db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription,))
 
     def subscriptions(self, topic: str) -> list[Subscription]:
-        with self._transaction() as db:
+        # Reads take no write lock: publishers and receivers do not wait for each other here.
+        with self._snapshot() as db:
             self._require_topic(db, topic)
             rows = db.execute(
                 "SELECT id, protocol, endpoint, attributes FROM subscriptions"
@@ -537,7 +548,7 @@ class SqliteEngine:
             )
 
     def rules(self, bus: str) -> list[BusRule]:
-        with self._transaction() as db:
+        with self._snapshot() as db:
             self._require_bus(db, bus)
             rows = db.execute(
                 "SELECT name, pattern, state, targets FROM rules WHERE bus = ? ORDER BY name",
