@@ -210,6 +210,25 @@ class TestSendReceiveDelete:
         with pytest.raises(ReceiptHandleIsInvalid):
             queue.change_visibility(again.receipt_handle, 10)  # received again since
 
+    def test_change_visibility_batch_fails_entries_alone(
+        self, queue: Queue, clock: ManualClock
+    ) -> None:
+        queue.send_batch([{"Id": str(i), "MessageBody": f"m{i}"} for i in range(2)])
+        first, second = queue.receive(10)
+        result = queue.change_visibility_batch(
+            [
+                {"Id": "a", "ReceiptHandle": first.receipt_handle, "VisibilityTimeout": 0},
+                {"Id": "b", "ReceiptHandle": "1.unknown", "VisibilityTimeout": 0},
+                {"Id": "c", "ReceiptHandle": second.receipt_handle, "VisibilityTimeout": 99_999},
+            ]
+        )
+        assert result["Successful"] == [{"Id": "a"}]
+        assert [(f["Id"], f["Code"]) for f in result["Failed"]] == [
+            ("b", "ReceiptHandleIsInvalid"),
+            ("c", "InvalidParameterValue"),
+        ]
+        assert [m.body for m in queue.receive(10)] == ["m0"]
+
     def test_change_visibility_after_expiry(self, queue: Queue, clock: ManualClock) -> None:
         queue.send("x")
         [message] = queue.receive(visibility_timeout=5)

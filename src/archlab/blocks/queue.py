@@ -24,6 +24,7 @@ from archlab.blocks.errors import (
     InvalidMessageContents,
     InvalidParameterValue,
     MessageTooLarge,
+    MessagingError,
     TooManyEntriesInBatchRequest,
 )
 from archlab.clock import Clock, SystemClock
@@ -399,6 +400,31 @@ class Queue:
         if not 0 <= visibility_timeout <= NUMERIC_ATTRIBUTES["VisibilityTimeout"][1]:
             raise InvalidParameterValue("VisibilityTimeout must be from 0 to 43200 seconds")
         self.engine.change_visibility(self.name, receipt_handle, visibility_timeout)
+
+    def change_visibility_batch(self, entries: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+        """ChangeMessageVisibilityBatch: each entry (Id, ReceiptHandle, VisibilityTimeout)
+        succeeds or fails on its own, as in SQS: {"Successful": [...], "Failed": [...]}."""
+        _check_batch(entries)
+        successful: list[dict[str, str]] = []
+        failed: list[dict[str, Any]] = []
+        for entry in entries:
+            try:
+                timeout = entry.get("VisibilityTimeout")
+                if isinstance(timeout, bool) or not isinstance(timeout, int):
+                    raise InvalidParameterValue("VisibilityTimeout must be an integer")
+                self.change_visibility(str(entry.get("ReceiptHandle")), timeout)
+            except MessagingError as error:
+                failed.append(
+                    {
+                        "Id": entry["Id"],
+                        "Code": error.code,
+                        "Message": error.message,
+                        "SenderFault": True,
+                    }
+                )
+            else:
+                successful.append({"Id": entry["Id"]})
+        return {"Successful": successful, "Failed": failed}
 
     def purge(self) -> None:
         self.engine.purge(self.name)
