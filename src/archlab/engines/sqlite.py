@@ -166,12 +166,24 @@ class SqliteEngine:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             self._local.db = db
+            self._local.synchronous = "FULL"
         return db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic change, holding the write lock from its start."""
+    def _transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic change, holding the write lock from its start.
+
+        A durable change is on disk when it returns (``synchronous=FULL``: the WAL is synced
+        at commit). A change that is not — a claim, a delete, a visibility change — survives
+        any process being killed, but a power cut may undo it; the undo can only make a
+        message visible again, which at-least-once delivery allows, never lose one. The next
+        durable commit syncs it along with its own.
+        """
         db = self._db
+        level = "FULL" if durable else "NORMAL"
+        if self._local.synchronous != level:
+            db.execute(f"PRAGMA synchronous={level}")
+            self._local.synchronous = level
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -233,7 +245,7 @@ class SqliteEngine:
         return attributes
 
     def queue_metrics(self, name: str) -> dict[str, int]:
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             attributes = self._require(db, name)
             now = self.clock.now()
             self._expire(db, name, attributes, now)
@@ -327,7 +339,7 @@ class SqliteEngine:
     def _claim(
         self, name: str, max_messages: int, visibility_timeout: int
     ) -> list[ReceivedMessage]:
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             attributes = self._require(db, name)
             now = self.clock.now()
             self._expire(db, name, attributes, now)
@@ -388,13 +400,13 @@ class SqliteEngine:
 
     def delete(self, name: str, receipt_handles: list[str]) -> None:
         rows = [(_handle_seq(handle), name, handle) for handle in receipt_handles]
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             self._require(db, name)
             db.executemany("DELETE FROM messages WHERE seq = ? AND queue = ? AND handle = ?", rows)
 
     def change_visibility(self, name: str, receipt_handle: str, visibility_timeout: int) -> None:
         seq = _handle_seq(receipt_handle)
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             self._require(db, name)
             now = self.clock.now()
             row = db.execute(
@@ -442,7 +454,7 @@ class SqliteEngine:
             return moved
 
     def purge(self, name: str) -> None:
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             self._require(db, name)
             now = self.clock.now()
             (purged,) = db.execute("SELECT purged FROM queues WHERE name = ?", (name,)).fetchone()
