@@ -48,8 +48,8 @@ def rate(seconds: float, step: Any) -> float:
     return done / elapsed
 
 
-def fresh_queue(directory: str, name: str) -> tuple[str, Queue]:
-    url = f"sqlite:///{directory}/{name}.db"
+def fresh_queue(directory: str, name: str, options: str = "") -> tuple[str, Queue]:
+    url = f"sqlite:///{directory}/{name}.db{options}"
     return url, Queue.create(connect(url), name, {"VisibilityTimeout": 60})
 
 
@@ -67,9 +67,9 @@ def enqueue(directory: str, seconds: float) -> dict[str, float]:
     }
 
 
-def cycles(directory: str, seconds: float) -> dict[str, float]:
-    _, single = fresh_queue(directory, "cycle-single")
-    _, batched = fresh_queue(directory, "cycle-batch")
+def cycles(directory: str, seconds: float, options: str = "") -> dict[str, float]:
+    _, single = fresh_queue(directory, "cycle-single" + options[1:].replace("=", "-"), options)
+    _, batched = fresh_queue(directory, "cycle-batch" + options[1:].replace("=", "-"), options)
     entries = batch(10)
 
     def one() -> int:
@@ -210,6 +210,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         figures.update(enqueue(directory, seconds))
         figures.update(cycles(directory, seconds))
+        figures.update(
+            {
+                f"{key}_sends_durable": value
+                for key, value in cycles(directory, seconds, "?durability=sends").items()
+            }
+        )
         figures["cycle_4_consumers_per_s"] = consumer_processes(directory, seconds, 4)
         if not args.quick:
             figures["cycle_1_consumer_per_s"] = consumer_processes(directory, seconds, 1)

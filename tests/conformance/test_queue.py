@@ -31,7 +31,7 @@ from archlab.clock import ManualClock
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 
-ENGINES = ["sqlite"]
+ENGINES = ["sqlite", "sqlite?durability=sends"]
 
 
 @pytest.fixture
@@ -43,7 +43,10 @@ def clock() -> ManualClock:
 def engine(
     request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
 ) -> Iterator[MessagingEngine]:
-    engine = connect(f"sqlite:///{tmp_path}/messaging.db", clock=clock)
+    query = request.param.partition("?")[2]
+    engine = connect(
+        f"sqlite:///{tmp_path}/messaging.db" + (f"?{query}" if query else ""), clock=clock
+    )
     yield engine
     engine.close()
 
@@ -506,7 +509,18 @@ class TestBadInput:
 
 
 class TestEngineUrls:
-    @pytest.mark.parametrize("url", ["postgres://x", "sqlite://", "sqlite:///", "nonsense", ""])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "postgres://x",
+            "sqlite://",
+            "sqlite:///",
+            "nonsense",
+            "",
+            "sqlite:///q.db?durability=x",
+            "sqlite:///q.db?colour=blue",
+        ],
+    )
     def test_unknown_or_malformed(self, url: str) -> None:
         from archlab.blocks.errors import InvalidEngineUrl
 

@@ -17,8 +17,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from archlab.blocks import Queue
 from archlab.engines import connect
+
+
+@pytest.fixture(params=["", "?durability=sends"], ids=["durable", "sends-durable"])
+def options(request: pytest.FixtureRequest) -> str:
+    """Both durability modes promise the same under SIGKILL."""
+    return str(request.param)
 
 
 def start(code: str, url: str) -> subprocess.Popen[str]:
@@ -48,8 +56,8 @@ def drain(queue: Queue) -> list[str]:
     return bodies
 
 
-def test_messages_held_by_a_killed_consumer_come_back(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/q.db"
+def test_messages_held_by_a_killed_consumer_come_back(tmp_path: Path, options: str) -> None:
+    url = f"sqlite:///{tmp_path}/q.db{options}"
     queue = Queue.create(connect(url), "work", {"VisibilityTimeout": 1})
     queue.send_batch([{"Id": str(i), "MessageBody": f"m{i}"} for i in range(10)])
     consumer = start(
@@ -80,8 +88,10 @@ def hold_all(queue: Queue) -> list[str]:
     return bodies
 
 
-def test_every_acknowledged_send_of_a_killed_producer_is_there_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/q.db"
+def test_every_acknowledged_send_of_a_killed_producer_is_there_once(
+    tmp_path: Path, options: str
+) -> None:
+    url = f"sqlite:///{tmp_path}/q.db{options}"
     queue = Queue.create(connect(url), "work")
     producer = start(
         """
@@ -106,8 +116,8 @@ def test_every_acknowledged_send_of_a_killed_producer_is_there_once(tmp_path: Pa
     assert max(counts.values()) == 1
 
 
-def test_concurrent_consumers_never_share_a_message(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/q.db"
+def test_concurrent_consumers_never_share_a_message(tmp_path: Path, options: str) -> None:
+    url = f"sqlite:///{tmp_path}/q.db{options}"
     queue = Queue.create(connect(url), "work", {"VisibilityTimeout": 60})
     total = 400
     for start_at in range(0, total, 10):

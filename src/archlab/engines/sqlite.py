@@ -146,8 +146,12 @@ PURGE_INTERVAL = 60
 class SqliteEngine:
     """Queues in the SQLite database at ``path``; one connection per thread."""
 
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: str | Path, clock: Clock | None = None, durability: str = "full"
+    ) -> None:
         self.path = str(path)
+        self.durability = durability
+        """"full": every change synced at commit; "sends": only sends (see _transaction)."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock or SystemClock()
@@ -174,13 +178,14 @@ class SqliteEngine:
         """One atomic change, holding the write lock from its start.
 
         A durable change is on disk when it returns (``synchronous=FULL``: the WAL is synced
-        at commit). A change that is not — a claim, a delete, a visibility change — survives
-        any process being killed, but a power cut may undo it; the undo can only make a
-        message visible again, which at-least-once delivery allows, never lose one. The next
-        durable commit syncs it along with its own.
+        at commit). With ``durability="sends"`` the other changes — claims, deletes,
+        visibility changes — are not synced: they survive any process being killed, but a
+        power cut may undo them, which can only make a message visible again (at-least-once
+        delivery allows it), never lose one. That nearly doubles full cycles per second, at
+        the cost of a less even latency (measured in docs/benchmarks.md), so it is opt-in.
         """
         db = self._db
-        level = "FULL" if durable else "NORMAL"
+        level = "FULL" if durable or self.durability == "full" else "NORMAL"
         if self._local.synchronous != level:
             db.execute(f"PRAGMA synchronous={level}")
             self._local.synchronous = level
