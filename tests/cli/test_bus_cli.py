@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
-
-import pytest
-from typer.testing import CliRunner
 
 from archlab.cli.main import app
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ARCHLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ARCHLAB_MESSAGING_URL", raising=False)
-
-
-def run(*args: str) -> Any:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout) if result.stdout.strip() else None
+from tests.cli.shell import run, runner
 
 
 def test_rule_to_queue_archive_and_replay() -> None:

@@ -7,24 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from archlab.cli.main import app
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ARCHLAB_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("ARCHLAB_MESSAGING_URL", raising=False)
-    return tmp_path / "home"
+from tests.cli.shell import run, runner
 
 
 def queue(*args: str) -> Any:
-    result = runner.invoke(app, ["queue", *args])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout) if result.stdout.strip() else None
+    return run("queue", *args)
 
 
 def test_poison_message_walkthrough(home: Path) -> None:
