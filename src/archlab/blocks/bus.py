@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from archlab.blocks.topic import Topic
 from archlab.clock import Clock, SystemClock
 from archlab.engines.base import BusRule, MessagingEngine, OutgoingMessage
 from archlab.routing import EventPattern, InvalidEventPattern, RuleSet
+
+log = logging.getLogger(__name__)
 
 NAME = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 TARGET_ID = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
@@ -219,6 +222,15 @@ class EventBus:
             _send(self.engine, target["Arn"], payload, self.clock)
         except MessagingError as error:
             dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+            log.warning(
+                "event %s for target %s of rule %s failed (%s: %s); %s",
+                event["id"],
+                target["Id"],
+                rule.name,
+                error.code,
+                error.message,
+                f"sent to {dead_letter}" if dead_letter else "dropped: no dead-letter queue",
+            )
             if dead_letter is None:
                 return
             attributes = {
