@@ -236,3 +236,17 @@ def test_at_most_five_targets(bus: EventBus) -> None:
     assert len(bus.rules()[0].targets) == 4
     with pytest.raises(EventBridgeValidation):
         bus.delete_rule("r")  # it still has targets
+
+
+def test_a_dropped_delivery_is_logged(
+    bus: EventBus, engine: MessagingEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    Queue.create(engine, "gone")
+    bus.put_rule("r", {"source": ["archlab.storefront"]})
+    bus.put_targets("r", [{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:gone"}])
+    engine.delete_queue("gone")
+    with caplog.at_level("WARNING", logger="archlab.blocks.bus"):
+        result = bus.put_events([purchase("car")])
+    assert result.failed_entry_count == 0  # accepted by the bus; the target failed
+    assert "dropped: no dead-letter queue" in caplog.text
+    assert "AWS.SimpleQueueService.NonExistentQueue" in caplog.text
