@@ -495,6 +495,21 @@ class TestBadInput:
             queue.send_batch(entries)
         assert metrics(queue) == (0, 0, 0)
 
+    def test_non_integer_arguments_are_clear_errors(self, queue: Queue) -> None:
+        """Strings and booleans where SQS takes integers: its error, never a TypeError."""
+        queue.send("x")
+        [message] = queue.receive(visibility_timeout=600)
+        for call in (
+            lambda: queue.receive(visibility_timeout="5"),  # type: ignore[arg-type]
+            lambda: queue.receive(wait_seconds=True),  # type: ignore[arg-type]
+            lambda: queue.change_visibility(message.receipt_handle, "10"),  # type: ignore[arg-type]
+            lambda: queue.send("x", delay_seconds=1.5),  # type: ignore[arg-type]
+            lambda: queue.redrive(max_per_second="9"),  # type: ignore[arg-type]
+        ):
+            with pytest.raises(InvalidParameterValue):
+                call()
+        assert metrics(queue) == (0, 1, 0)
+
     def test_bad_receive_arguments(self, queue: Queue) -> None:
         for kwargs in ({"max_messages": 0}, {"max_messages": 11}):
             with pytest.raises(InvalidParameterValue):

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from archlab.blocks.checks import integer
 from archlab.blocks.errors import (
     EventBridgeValidation,
     InvalidEventPatternError,
@@ -261,12 +262,7 @@ class EventBus:
                 raise InvalidEventPatternError(
                     f"Event pattern is not valid. Reason: {error}"
                 ) from None
-        if (
-            isinstance(retention_days, bool)
-            or not isinstance(retention_days, int)
-            or retention_days < 0
-        ):
-            raise EventBridgeValidation("RetentionDays must be a whole number of days, 0 or more")
+        integer(retention_days, "RetentionDays", 0, error=EventBridgeValidation)
         self.engine.create_archive(name, self.name, text, retention_days)
 
     def _archive(self, events: list[dict[str, Any]]) -> None:
@@ -350,14 +346,12 @@ def _check_target(target: Any) -> dict[str, Any]:
         )
     retry = target.get("RetryPolicy")
     if retry is not None:
-        attempts = retry.get("MaximumRetryAttempts", 185) if isinstance(retry, dict) else None
-        age = retry.get("MaximumEventAgeInSeconds", 86_400) if isinstance(retry, dict) else None
-        if not isinstance(attempts, int) or not 0 <= attempts <= 185:
-            raise EventBridgeValidation("RetryPolicy.MaximumRetryAttempts must be from 0 to 185")
-        if not isinstance(age, int) or not 60 <= age <= 86_400:
-            raise EventBridgeValidation(
-                "RetryPolicy.MaximumEventAgeInSeconds must be from 60 to 86400"
-            )
+        if not isinstance(retry, dict):
+            raise EventBridgeValidation(f"target {target['Id']}: RetryPolicy must be an object")
+        attempts = retry.get("MaximumRetryAttempts", 185)
+        integer(attempts, "RetryPolicy.MaximumRetryAttempts", 0, 185, EventBridgeValidation)
+        age = retry.get("MaximumEventAgeInSeconds", 86_400)
+        integer(age, "RetryPolicy.MaximumEventAgeInSeconds", 60, 86_400, EventBridgeValidation)
     return dict(target)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archlab.blocks.checks import integer
 from archlab.blocks.errors import (
     BatchEntryIdsNotDistinct,
     EmptyBatchRequest,
@@ -44,6 +45,8 @@ NUMERIC_ATTRIBUTES = {
     "MaximumMessageSize": (1_024, 1_048_576, 262_144),
     "ReceiveMessageWaitTimeSeconds": (0, 20, 0),
 }
+MAX_VISIBILITY_TIMEOUT = NUMERIC_ATTRIBUTES["VisibilityTimeout"][1]
+MAX_DELAY = NUMERIC_ATTRIBUTES["DelaySeconds"][1]
 MAX_RECEIVE_COUNT = 1_000
 MAX_REDRIVE_RATE = 500
 """SQS's highest MaxNumberOfMessagesPerSecond for a message move task."""
@@ -332,25 +335,15 @@ class Queue:
                     f"entry {entry['Id']}: FIFO queues take DelaySeconds per queue, not per message"
                 )
             delay = default_delay if delay is None else delay
-            if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 900:
-                raise InvalidParameterValue(
-                    f"entry {entry['Id']}: DelaySeconds must be an integer from 0 to 900"
-                )
+            integer(delay, f"entry {entry['Id']}: DelaySeconds", 0, MAX_DELAY)
             priority = entry.get("Priority")
-            priority = 0 if priority is None else priority
-            if (
-                isinstance(priority, bool)
-                or not isinstance(priority, int)
-                or not 0 <= priority <= max_priority
-            ):
-                allowed = (
-                    f"from 0 to {max_priority}"
-                    if max_priority
-                    else "only for queues with MaxPriority"
-                )
+            if priority is None:
+                priority = 0
+            elif not max_priority:
                 raise InvalidParameterValue(
-                    f"entry {entry['Id']}: Priority {priority!r}: {allowed}"
+                    f"entry {entry['Id']}: Priority is only for queues with MaxPriority"
                 )
+            integer(priority, f"entry {entry['Id']}: Priority", 0, max_priority)
             outgoing.append(
                 OutgoingMessage(body, attributes, delay, priority, group, deduplication)
             )
@@ -364,21 +357,16 @@ class Queue:
         wait_seconds: int | None = None,
     ) -> list[Message]:
         """Receive up to ``max_messages`` (1-10), waiting up to ``wait_seconds`` (0-20) for one."""
-        if (
-            isinstance(max_messages, bool)
-            or not isinstance(max_messages, int)
-            or not (1 <= max_messages <= MAX_BATCH)
-        ):
-            raise InvalidParameterValue("MaxNumberOfMessages must be an integer from 1 to 10")
+        integer(max_messages, "MaxNumberOfMessages", 1, MAX_BATCH)
         configured = self.engine.queue_attributes(self.name)
         if visibility_timeout is None:
             visibility_timeout = int(configured["VisibilityTimeout"])
-        elif not 0 <= visibility_timeout <= NUMERIC_ATTRIBUTES["VisibilityTimeout"][1]:
-            raise InvalidParameterValue("VisibilityTimeout must be from 0 to 43200 seconds")
+        else:
+            integer(visibility_timeout, "VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT)
         if wait_seconds is None:
             wait_seconds = int(configured["ReceiveMessageWaitTimeSeconds"])
-        elif not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
-            raise InvalidParameterValue("WaitTimeSeconds must be from 0 to 20")
+        else:
+            integer(wait_seconds, "WaitTimeSeconds", 0, MAX_WAIT_SECONDS)
         received = self.engine.receive(self.name, max_messages, visibility_timeout, wait_seconds)
         return [_message(r) for r in received]
 
@@ -397,8 +385,7 @@ class Queue:
         self.engine.delete(self.name, handles)
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
-        if not 0 <= visibility_timeout <= NUMERIC_ATTRIBUTES["VisibilityTimeout"][1]:
-            raise InvalidParameterValue("VisibilityTimeout must be from 0 to 43200 seconds")
+        integer(visibility_timeout, "VisibilityTimeout", 0, MAX_VISIBILITY_TIMEOUT)
         self.engine.change_visibility(self.name, receipt_handle, visibility_timeout)
 
     def change_visibility_batch(self, entries: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -409,9 +396,7 @@ class Queue:
         failed: list[dict[str, Any]] = []
         for entry in entries:
             try:
-                timeout = entry.get("VisibilityTimeout")
-                if isinstance(timeout, bool) or not isinstance(timeout, int):
-                    raise InvalidParameterValue("VisibilityTimeout must be an integer")
+                timeout: Any = entry.get("VisibilityTimeout")  # checked by change_visibility
                 self.change_visibility(str(entry.get("ReceiptHandle")), timeout)
             except MessagingError as error:
                 failed.append(
@@ -442,14 +427,7 @@ class Queue:
 
         Returns how many moved; ``progress`` is told the running total after each second.
         """
-        if (
-            isinstance(max_per_second, bool)
-            or not isinstance(max_per_second, int)
-            or not (1 <= max_per_second <= MAX_REDRIVE_RATE)
-        ):
-            raise InvalidParameterValue(
-                f"MaxNumberOfMessagesPerSecond must be from 1 to {MAX_REDRIVE_RATE}"
-            )
+        integer(max_per_second, "MaxNumberOfMessagesPerSecond", 1, MAX_REDRIVE_RATE)
         target = queue_name(destination) if destination is not None else None
         clock = clock or SystemClock()
         total = 0
