@@ -14,11 +14,10 @@ import datetime
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any, cast
 
 from archlab.blocks.errors import InvalidParameter
-from archlab.blocks.queue import ACCOUNT, REGION, queue_name
+from archlab.blocks.queue import ACCOUNT, REGION, message_size, queue_name
 from archlab.clock import Clock, SystemClock
 from archlab.engines.base import MessagingEngine, OutgoingMessage
 from archlab.routing import FilterPolicy, InvalidEvent, InvalidFilterPolicy
@@ -38,14 +37,6 @@ def topic_name(name_or_arn: str) -> str:
 
 def topic_arn(name: str) -> str:
     return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One subscription's copy of a publish: which queue, and the SQS message it receives."""
-
-    queue: str
-    message: OutgoingMessage
 
 
 class Topic:
@@ -110,18 +101,13 @@ class Topic:
         if not isinstance(message, str) or not message:
             raise InvalidParameter("Message must be non-empty text")
         attributes = _message_attributes(message_attributes)
-        size = len(message.encode()) + sum(
-            len(k.encode()) + sum(len(v.encode()) for v in a.values())
-            for k, a in attributes.items()
-        )
+        size = message_size(message, attributes)
         if size > MAX_MESSAGE_BYTES:
             raise InvalidParameter(
                 f"the message is {size} bytes with its attributes; the limit is {MAX_MESSAGE_BYTES}"
             )
         message_id = str(uuid.uuid4())
-        batches: dict[str, list[OutgoingMessage]] = {}
-        for delivery in self._deliveries(message_id, message, subject, attributes):
-            batches.setdefault(delivery.queue, []).append(delivery.message)
+        batches = self._deliveries(message_id, message, subject, attributes)
         if batches:
             self.engine.send_many(batches)
         return message_id
@@ -132,8 +118,9 @@ class Topic:
         message: str,
         subject: str | None,
         attributes: dict[str, dict[str, str]],
-    ) -> list[Delivery]:
-        deliveries = []
+    ) -> dict[str, list[OutgoingMessage]]:
+        """What each subscribed queue receives: the messages for its matching subscriptions."""
+        deliveries: dict[str, list[OutgoingMessage]] = {}
         for subscription in self.engine.subscriptions(self.name):
             policy = self._policy(subscription.attributes)
             if policy is not None and not policy.matches(message, attributes):
@@ -144,7 +131,7 @@ class Topic:
                 outgoing = OutgoingMessage(
                     self._envelope(message_id, message, subject, attributes, subscription.id)
                 )
-            deliveries.append(Delivery(subscription.endpoint, outgoing))
+            deliveries.setdefault(subscription.endpoint, []).append(outgoing)
         return deliveries
 
     def _policy(self, attributes: dict[str, str]) -> FilterPolicy | None:
