@@ -82,6 +82,8 @@ class EventBus:
         self.arn = bus_arn(self.name)
         self.clock = clock or SystemClock()
         self._index: tuple[tuple[tuple[str, str], ...], RuleSet] | None = None
+        self._archive_patterns: dict[str, EventPattern] = {}
+        self._topics: dict[str, Topic] = {}
 
     @classmethod
     def create(
@@ -100,11 +102,7 @@ class EventBus:
         name = _name(name, "rule name")
         if state not in ("ENABLED", "DISABLED"):
             raise EventBridgeValidation(f"State must be ENABLED or DISABLED, got {state!r}")
-        try:
-            pattern = EventPattern(event_pattern)
-        except InvalidEventPattern as error:
-            raise InvalidEventPatternError(f"Event pattern is not valid. Reason: {error}") from None
-        self.engine.put_rule(self.name, name, pattern.text, state)
+        self.engine.put_rule(self.name, name, _pattern(event_pattern).text, state)
         return rule_arn(self.name, name)
 
     def delete_rule(self, name: str) -> None:
@@ -220,7 +218,7 @@ class EventBus:
     def _deliver(self, event: dict[str, Any], rule: BusRule, target: dict[str, Any]) -> None:
         payload = transform(event, target, rule.name, rule_arn(self.name, rule.name))
         try:
-            _send(self.engine, target["Arn"], payload, self.clock)
+            self._send(target["Arn"], payload)
         except MessagingError as error:
             dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
             log.warning(
@@ -244,6 +242,17 @@ class EventBus:
                 queue_name(dead_letter), [OutgoingMessage(json.dumps(event), attributes)]
             )
 
+    def _send(self, arn: str, payload: str) -> None:
+        name = arn.rsplit(":", 1)[-1]
+        if arn.split(":")[2] == "sqs":
+            self.engine.send(name, [OutgoingMessage(payload)])
+            return
+        # Kept per topic, so each topic's filter policies are compiled once, not per event.
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = self._topics[name] = Topic(self.engine, name, self.clock)
+        topic.publish(payload)
+
     # --- archives and replay -------------------------------------------------------------------
 
     def create_archive(
@@ -254,24 +263,24 @@ class EventBus:
     ) -> None:
         """Keep the bus's events (those matching ``event_pattern``, if given); 0 days: forever."""
         name = _name(name, "archive name")
-        text = None
-        if event_pattern is not None:
-            try:
-                text = EventPattern(event_pattern).text
-            except InvalidEventPattern as error:
-                raise InvalidEventPatternError(
-                    f"Event pattern is not valid. Reason: {error}"
-                ) from None
+        text = None if event_pattern is None else _pattern(event_pattern).text
         integer(retention_days, "RetentionDays", 0, error=EventBridgeValidation)
         self.engine.create_archive(name, self.name, text, retention_days)
 
     def _archive(self, events: list[dict[str, Any]]) -> None:
+        """Keep new events in the archives whose pattern they match (replays are not kept)."""
         for archive in self.engine.archives(self.name):
-            pattern = EventPattern(archive.pattern) if archive.pattern else None
+            pattern = None
+            if archive.pattern:
+                pattern = self._archive_patterns.get(archive.pattern)
+                if pattern is None:
+                    pattern = self._archive_patterns[archive.pattern] = EventPattern(
+                        archive.pattern
+                    )
             kept = [
                 (_epoch(event["time"]), json.dumps(event))
                 for event in events
-                if "replay-name" not in event and (pattern is None or pattern.matches(event))
+                if pattern is None or pattern.matches(event)
             ]
             if kept:
                 self.engine.archive_events(archive.name, kept)
@@ -293,13 +302,12 @@ class EventBus:
         return len(events)
 
 
-def _send(engine: MessagingEngine, arn: str, payload: str, clock: Clock) -> None:
-    service = arn.split(":")[2]
-    name = arn.rsplit(":", 1)[-1]
-    if service == "sqs":
-        engine.send(name, [OutgoingMessage(payload)])
-    else:
-        Topic(engine, name, clock).publish(payload)
+def _pattern(event_pattern: dict[str, Any] | str) -> EventPattern:
+    """A compiled pattern, or EventBridge's InvalidEventPatternException."""
+    try:
+        return EventPattern(event_pattern)
+    except InvalidEventPattern as error:
+        raise InvalidEventPatternError(f"Event pattern is not valid. Reason: {error}") from None
 
 
 def _check_target(target: Any) -> dict[str, Any]:
