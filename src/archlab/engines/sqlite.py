@@ -1,8 +1,9 @@
 """The embedded messaging engine: queues in one SQLite file, shared by many processes.
 
 Durability: WAL journal with ``synchronous=FULL``, so a send that returned survives a SIGKILL of
-any process (and a power cut). Every state change is one transaction; claims take SQLite's write
-lock (``BEGIN IMMEDIATE``), so two processes never hold the same message at once.
+any process (and a power cut); ``durability="sends"`` relaxes this for every change but sends
+(see ``_transaction``). Every state change is one transaction; claims take SQLite's write lock
+(``BEGIN IMMEDIATE``), so two processes never hold the same message at once.
 
 A message is *visible* when ``visible_at <= now``: a delay sets ``visible_at`` in the future at
 send time, and a receive moves it to ``now + visibility timeout``. A receipt handle names one
@@ -243,11 +244,7 @@ class SqliteEngine:
         return [name for (name,) in rows]
 
     def queue_attributes(self, name: str) -> dict[str, str]:
-        row = self._db.execute("SELECT attributes FROM queues WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise QueueDoesNotExist(f"the queue {name!r} does not exist")
-        attributes: dict[str, str] = json.loads(row[0])
-        return attributes
+        return self._require(self._db, name)
 
     def queue_metrics(self, name: str) -> dict[str, int]:
         with self._transaction(durable=False) as db:
@@ -395,7 +392,7 @@ class SqliteEngine:
         """Move a message that was received too often to its dead-letter queue, as it is: its id,
         sent time and receive count go with it."""
         target = target_arn.rsplit(":", 1)[-1]
-        if db.execute("SELECT 1 FROM queues WHERE name = ?", (target,)).fetchone() is None:
+        if not _exists(db, "queues", target):
             return  # like SQS, a missing dead-letter queue leaves the message where it is
         db.execute(
             "UPDATE messages SET source = queue, queue = ?, visible_at = ?, handle = NULL"
@@ -448,7 +445,7 @@ class SqliteEngine:
             moved = 0
             for seq, source in rows:
                 target = destination if destination is not None else source
-                if db.execute("SELECT 1 FROM queues WHERE name = ?", (target,)).fetchone() is None:
+                if not _exists(db, "queues", target):
                     continue  # the source queue is gone; the message stays
                 db.execute(
                     "UPDATE messages SET queue = ?, source = NULL, visible_at = ?, receives = 0,"
@@ -579,7 +576,7 @@ class SqliteEngine:
     def create_archive(self, name: str, bus: str, pattern: str | None, retention_days: int) -> None:
         with self._transaction() as db:
             self._require_bus(db, bus)
-            if db.execute("SELECT 1 FROM archives WHERE name = ?", (name,)).fetchone():
+            if _exists(db, "archives", name):
                 raise ResourceAlreadyExists(f"the archive {name!r} already exists")
             db.execute(
                 "INSERT INTO archives (name, bus, pattern, retention_days, created)"
@@ -624,7 +621,7 @@ class SqliteEngine:
         return row[0], [event for (event,) in events]
 
     def _require_bus(self, db: sqlite3.Connection, name: str) -> None:
-        if db.execute("SELECT 1 FROM buses WHERE name = ?", (name,)).fetchone() is None:
+        if not _exists(db, "buses", name):
             raise ResourceNotFound(f"the event bus {name!r} does not exist")
 
     def _require_rule(self, db: sqlite3.Connection, bus: str, name: str) -> None:
@@ -636,7 +633,7 @@ class SqliteEngine:
     # --- helpers ------------------------------------------------------------------------------
 
     def _require_topic(self, db: sqlite3.Connection, name: str) -> None:
-        if db.execute("SELECT 1 FROM topics WHERE name = ?", (name,)).fetchone() is None:
+        if not _exists(db, "topics", name):
             raise TopicDoesNotExist(f"the topic {name!r} does not exist")
 
     def _require(self, db: sqlite3.Connection, name: str) -> dict[str, str]:
@@ -655,6 +652,11 @@ class SqliteEngine:
         cutoff = now - int(attributes["MessageRetentionPeriod"])
         db.execute("DELETE FROM messages WHERE queue = ? AND sent < ?", (name, cutoff))
         self._expired_at[name] = now
+
+
+def _exists(db: sqlite3.Connection, table: str, name: str) -> bool:
+    """Whether ``table`` (one of this schema's, keyed by ``name``) has that row."""
+    return db.execute(f"SELECT 1 FROM {table} WHERE name = ?", (name,)).fetchone() is not None
 
 
 def _handle_seq(receipt_handle: str) -> int:
