@@ -43,3 +43,39 @@ def test_errors_start_with_the_aws_code() -> None:
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("AWS.SimpleQueueService.NonExistentQueue: ")
+
+
+def test_deliver_hosts_functions_for_function_subscriptions() -> None:
+    from tests.cli import functions
+
+    run("topic", "create", "purchases")
+    run(
+        "topic",
+        "subscribe",
+        "purchases",
+        "--protocol",
+        "lambda",
+        "--notification-endpoint",
+        "audit",
+    )
+    run("topic", "publish", "purchases", "--message", "a car policy")
+    functions.received.clear()
+    spec = "audit=tests.cli.functions:record"
+    assert run("deliver", "--function", spec, "--no-http", "--once") == {"Attempted": 1}
+    assert functions.received[0]["Records"][0]["Sns"]["Message"] == "a car policy"
+    assert run("deliver", "--function", spec, "--once") == {"Attempted": 0}
+
+
+def test_deliver_names_a_bad_function_spec() -> None:
+    for spec, problem in [
+        ("audit", "expected NAME=package.module:callable"),
+        ("bad name=tests.cli.functions:record", "is not a function"),
+        ("audit=tests.cli.nowhere:record", "cannot import tests.cli.nowhere"),
+        ("audit=tests.cli.functions:missing", "has no 'missing'"),
+        ("audit=tests.cli.functions:not_callable", "is not callable"),
+    ]:
+        result = runner.invoke(app, ["deliver", "--function", spec, "--once"])
+        assert result.exit_code == 2, spec
+        assert problem in result.stderr
+    result = runner.invoke(app, ["deliver", "--no-http", "--once"])
+    assert result.exit_code == 2 and "nothing to deliver" in result.stderr

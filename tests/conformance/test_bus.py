@@ -202,7 +202,7 @@ def test_bad_input(bus: EventBus, action: object, error: type) -> None:
 @pytest.mark.parametrize(
     "target",
     [
-        {"Id": "a", "Arn": "arn:aws:lambda:us-east-1:0:function:f"},
+        {"Id": "a", "Arn": "arn:aws:lambda:us-east-1:0:layer:f"},
         {"Id": "bad id!", "Arn": "arn:aws:sqs:us-east-1:0:q"},
         {"Id": "a", "Arn": "arn:aws:sqs:us-east-1:0:q", "InputPath": "detail"},
         {"Id": "a", "Arn": "arn:aws:sqs:us-east-1:0:q", "InputPath": "$.d", "Input": "x"},

@@ -12,7 +12,7 @@ from archlab.blocks import Queue, Topic
 from archlab.blocks.errors import InvalidParameter, QueueDoesNotExist, TopicDoesNotExist
 from archlab.clock import ManualClock
 from archlab.engines import connect
-from archlab.engines.base import MessagingEngine
+from archlab.engines.base import MessagingEngine, OutgoingMessage
 
 
 @pytest.fixture
@@ -92,14 +92,19 @@ def test_body_scope_policies(engine: MessagingEngine) -> None:
     assert [json.loads(b)["order"]["premium"] for b in bodies(big)] == [2500]
 
 
-def test_fan_out_is_atomic(
+def test_fan_out_is_written_all_or_none(
     purchases: tuple[Topic, dict[str, Queue]], engine: MessagingEngine
 ) -> None:
-    topic, queues = purchases
-    engine.delete_queue("home")  # a subscription now points at a missing queue
+    """The engine call a publish makes stores in every queue or in none."""
+    _, queues = purchases
+    batches = {
+        "car": [OutgoingMessage("car policy")],
+        "audit": [OutgoingMessage("car policy")],
+        "gone": [OutgoingMessage("car policy")],
+    }
     with pytest.raises(QueueDoesNotExist):
-        topic.publish("home policy", message_attributes=coverage("home"))
-    assert bodies(queues["audit"]) == []  # no other queue got it either
+        engine.send_many(batches)
+    assert bodies(queues["car"]) == [] and bodies(queues["audit"]) == []
 
 
 def test_resubscribing_updates_and_unsubscribe_stops(
@@ -118,7 +123,7 @@ def test_resubscribing_updates_and_unsubscribe_stops(
 @pytest.mark.parametrize(
     ("protocol", "endpoint", "attributes", "error"),
     [
-        ("lambda", "car", {}, InvalidParameter),
+        ("email", "someone@example.com", {}, InvalidParameter),
         ("sqs", "missing", {}, QueueDoesNotExist),
         ("sqs", "car", {"FilterPolicy": {"coverage": "car"}}, InvalidParameter),
         ("sqs", "car", {"FilterPolicy": {"a": [{"wildcard": "x*"}]}}, InvalidParameter),

@@ -1,14 +1,16 @@
 """The event bus block: Amazon EventBridge semantics over an engine.
 
 Rules hold event patterns (matched together by :class:`archlab.routing.RuleSet`) and up to five
-targets each: queues and topics, addressed by ARN, with the event reshaped by InputPath or an
-InputTransformer. Archives keep the events that match them, and a replay sends a time range of
-an archive back through the bus (or only through some of its rules).
+targets each -- queues, topics and functions addressed by ARN, and HTTP endpoints by URL (in
+place of an API destination) -- with the event reshaped by InputPath or an InputTransformer.
+Archives keep the events that match them, and a replay sends a time range of an archive back
+through the bus (or only through some of its rules).
 
-Delivery to the embedded engine's queues and topics is synchronous, so it fails only for a
-permanent reason (the target is gone): such an event goes to the target's dead-letter queue,
-with the error in its message attributes, when one is configured. RetryPolicy is validated and
-kept for engines whose targets can fail transiently.
+Delivery to queues and topics of the same engine is synchronous, so it fails only for a
+permanent reason (the target is gone). Functions and HTTP endpoints get a pending delivery that
+a :class:`archlab.blocks.delivery.Dispatcher` attempts under the target's RetryPolicy. An event
+that cannot be delivered goes to the target's dead-letter queue, with the error in its message
+attributes, when one is configured.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from archlab.blocks import delivery
 from archlab.blocks.checks import integer
+from archlab.blocks.delivery import AgeLimitedRetryPolicy, PendingDelivery
 from archlab.blocks.errors import (
     EventBridgeValidation,
     InvalidEventPatternError,
     LimitExceeded,
     MalformedDetail,
     MessagingError,
+    QueueDoesNotExist,
     ResourceNotFound,
 )
 from archlab.blocks.queue import ACCOUNT, REGION, queue_name
@@ -45,6 +50,9 @@ MAX_TARGETS = 5
 MAX_ENTRIES = 10
 MAX_EVENTS_BYTES = 256 * 1024
 PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.-]+)>")
+QUEUE_OR_TOPIC_ARN = re.compile(r"arn:aws:(sqs|sns):[^:]*:[^:]*:[A-Za-z0-9_.-]+")
+FUNCTION_ARN = re.compile(r"arn:aws:lambda:[^:]*:[^:]*:function:[A-Za-z0-9_-]{1,64}")
+URL = re.compile(r"https?://[^/\s]+(/\S*)?")
 
 
 def bus_arn(name: str) -> str:
@@ -119,6 +127,8 @@ class EventBus:
         for target in targets:
             checked = _check_target(target)
             current[checked["Id"]] = checked
+            if not QUEUE_OR_TOPIC_ARN.fullmatch(checked["Arn"]):
+                delivery.ensure_queue(self.engine, _pending_queue(checked["Arn"]))
         if len(current) > MAX_TARGETS:
             raise LimitExceeded(f"a rule can have at most {MAX_TARGETS} targets")
         self.engine.set_targets(self.name, _name(rule, "rule name"), list(current.values()))
@@ -216,11 +226,15 @@ class EventBus:
                 self._deliver(event, rules[name], target)
 
     def _deliver(self, event: dict[str, Any], rule: BusRule, target: dict[str, Any]) -> None:
-        payload = transform(event, target, rule.name, rule_arn(self.name, rule.name))
+        arn = rule_arn(self.name, rule.name)
+        payload = transform(event, target, rule.name, arn)
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if not QUEUE_OR_TOPIC_ARN.fullmatch(target["Arn"]):
+            self._push(event, payload, arn, target)
+            return
         try:
             self._send(target["Arn"], payload)
         except MessagingError as error:
-            dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
             log.warning(
                 "event %s for target %s of rule %s failed (%s: %s); %s",
                 event["id"],
@@ -235,12 +249,38 @@ class EventBus:
             attributes = {
                 "ERROR_CODE": {"DataType": "String", "StringValue": error.code},
                 "ERROR_MESSAGE": {"DataType": "String", "StringValue": error.message[:256]},
-                "RULE_ARN": {"DataType": "String", "StringValue": rule_arn(self.name, rule.name)},
+                "RULE_ARN": {"DataType": "String", "StringValue": arn},
                 "TARGET_ARN": {"DataType": "String", "StringValue": target["Arn"]},
             }
             self.engine.send(
                 queue_name(dead_letter), [OutgoingMessage(json.dumps(event), attributes)]
             )
+
+    def _push(self, event: dict[str, Any], payload: str, rule: str, target: dict[str, Any]) -> None:
+        """A pending delivery to a function or an HTTP endpoint, retried by a dispatcher."""
+        retry = target.get("RetryPolicy", {})
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        function = FUNCTION_ARN.fullmatch(target["Arn"])
+        pending = PendingDelivery(
+            protocol="lambda" if function else "http",
+            endpoint=delivery.function_name(target["Arn"]) if function else target["Arn"],
+            payload=payload,
+            style="events",
+            source=f"{rule} target {target['Id']}",
+            policy=AgeLimitedRetryPolicy(
+                retry.get("MaximumRetryAttempts", 185),
+                retry.get("MaximumEventAgeInSeconds", 86_400),
+            ),
+            created=self.clock.now(),
+            dead_letter=queue_name(dead_letter) if dead_letter else None,
+            headers={} if function else {"Content-Type": "application/json; charset=utf-8"},
+            dead_letter_attributes={"RULE_ARN": rule, "TARGET_ARN": target["Arn"]},
+        )
+        try:
+            self.engine.send(pending.queue, [pending.message()])
+        except QueueDoesNotExist:  # archlab's own queue was deleted: make it again
+            delivery.ensure_queue(self.engine, pending.queue)
+            self.engine.send(pending.queue, [pending.message()])
 
     def _send(self, arn: str, payload: str) -> None:
         name = arn.rsplit(":", 1)[-1]
@@ -328,12 +368,13 @@ def _check_target(target: Any) -> dict[str, Any]:
     if not isinstance(target.get("Id"), str) or not TARGET_ID.fullmatch(target["Id"]):
         raise EventBridgeValidation("a target Id is 1 to 64 letters, digits, '.', '-' or '_'")
     arn = target.get("Arn")
-    if not isinstance(arn, str) or not re.fullmatch(
-        r"arn:aws:(sqs|sns):[^:]*:[^:]*:[A-Za-z0-9_.-]+", arn
+    if not isinstance(arn, str) or not any(
+        pattern.fullmatch(arn) for pattern in (QUEUE_OR_TOPIC_ARN, FUNCTION_ARN, URL)
     ):
         raise EventBridgeValidation(
-            f"target {target['Id']}: Arn must be a queue (arn:aws:sqs:...) or topic"
-            " (arn:aws:sns:...) ARN"
+            f"target {target['Id']}: Arn must be a queue (arn:aws:sqs:...), topic"
+            " (arn:aws:sns:...) or function (arn:aws:lambda:...:function:NAME) ARN,"
+            " or an http(s) URL"
         )
     given = [key for key in ("Input", "InputPath", "InputTransformer") if key in target]
     if len(given) > 1:
@@ -361,6 +402,13 @@ def _check_target(target: Any) -> dict[str, Any]:
         age = retry.get("MaximumEventAgeInSeconds", 86_400)
         integer(age, "RetryPolicy.MaximumEventAgeInSeconds", 60, 86_400, EventBridgeValidation)
     return dict(target)
+
+
+def _pending_queue(arn: str) -> str:
+    """The delivery queue of a function or HTTP target."""
+    if FUNCTION_ARN.fullmatch(arn):
+        return delivery.function_queue(delivery.function_name(arn))
+    return delivery.HTTP_QUEUE
 
 
 def _check_path(path: Any, where: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import buses, queues, routing, topics
+from archlab.cli import buses, deliveries, queues, routing, topics
 
 app = typer.Typer(
     name="archlab",
@@ -20,6 +20,7 @@ app.command("route")(routing.route)
 app.add_typer(queues.queue_app, name="queue")
 app.add_typer(topics.topic_app, name="topic")
 app.add_typer(buses.bus_app, name="bus")
+app.command("deliver")(deliveries.deliver)
 
 
 def _show_version(value: bool) -> None:

@@ -12,7 +12,8 @@ from archlab.cli.engine import messaging_engine
 from archlab.cli.inputs import MessageAttributesOption, json_option, print_json
 
 topic_app = typer.Typer(
-    help="Topics with Amazon SNS semantics: fan-out to queues, filter policies.",
+    help="Topics with Amazon SNS semantics: fan-out to queues, HTTP endpoints and functions,"
+    " filter policies.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -37,14 +38,20 @@ def list_topics() -> None:
 @topic_app.command("subscribe")
 def subscribe(
     topic: TopicArgument,
-    notification_endpoint: Annotated[str, typer.Option(help="The queue's name or ARN.")],
-    protocol: Annotated[str, typer.Option(help="sqs (other protocols come later).")] = "sqs",
+    notification_endpoint: Annotated[
+        str, typer.Option(help="A queue's name or ARN, a URL, or a function's name or ARN.")
+    ],
+    protocol: Annotated[str, typer.Option(help="sqs, http, https or lambda.")] = "sqs",
     attributes: Annotated[
         str | None,
-        typer.Option(help="FilterPolicy, FilterPolicyScope, RawMessageDelivery, as JSON or @FILE."),
+        typer.Option(
+            help="FilterPolicy, FilterPolicyScope, RawMessageDelivery, RedrivePolicy,"
+            " DeliveryPolicy (http/https), as JSON or @FILE."
+        ),
     ] = None,
 ) -> None:
-    """Subscribe a queue: {"SubscriptionArn": ...}."""
+    """Subscribe an endpoint: {"SubscriptionArn": ...}. HTTP and function deliveries are made
+    by `archlab deliver`."""
     with messaging_engine() as engine:
         arn = Topic(engine, topic).subscribe(
             protocol, notification_endpoint, json_option(attributes, "--attributes") or {}
