@@ -6,7 +6,9 @@ With 1 KiB messages, in one run:
 * full send -> receive -> delete cycles/s, one message at a time and in batches of 10, in
   one process; and with 4 consumer processes draining while a producer process sends;
 * send -> receive latency (p50, p99) at a steady 1,000 messages/s with a long-polling consumer;
-* persist-queue's put -> get -> ack cycles/s on the same machine.
+* persist-queue's put -> get -> ack cycles/s on the same machine;
+* the machine's ceiling: one-row SQLite commits/s with WAL and ``synchronous=FULL`` (each one
+  fsync), so that runs on machines with faster or slower disks can be compared.
 
 Prints one JSON object; ``--quick`` keeps the whole run under 30 s; ``--record`` appends the
 figures to docs/benchmarks.md.
@@ -166,6 +168,27 @@ def latency(directory: str, seconds: float, per_second: int = 1000) -> dict[str,
     }
 
 
+def sqlite_commits(directory: str, seconds: float) -> float:
+    """Durable one-row commits/s: what the disk allows any WAL + FULL SQLite writer."""
+    import sqlite3
+
+    db = sqlite3.connect(f"{directory}/ceiling.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (x)")
+
+    def commit() -> int:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t VALUES (1)")
+        db.execute("COMMIT")
+        return 1
+
+    try:
+        return rate(seconds, commit)
+    finally:
+        db.close()
+
+
 def persist_queue(directory: str, seconds: float) -> float:
     """persist-queue's SQLiteAckQueue: put -> get -> ack cycles/s."""
     import persistqueue  # type: ignore[import-untyped]
@@ -221,6 +244,7 @@ def main() -> None:
             figures["cycle_1_consumer_per_s"] = consumer_processes(directory, seconds, 1)
             figures.update(latency(directory, seconds))
         figures["persistqueue_cycle_per_s"] = persist_queue(directory, seconds)
+        figures["sqlite_commit_per_s"] = sqlite_commits(directory, seconds)
     figures["cycle_vs_persistqueue"] = figures["cycle_per_s"] / figures["persistqueue_cycle_per_s"]
     report = {
         "benchmark": "queue",

@@ -39,13 +39,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from archlab.blocks.errors import QueueDoesNotExist
 from archlab.clock import Clock, SystemClock
 from archlab.engines.base import MessagingEngine, OutgoingMessage, ReceivedMessage
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,11 @@ class Dispatcher:
         self.handler = handler
         self.queue = HTTP_QUEUE if function is None else function_queue(function_name(function))
         self.clock = clock or SystemClock()
-        self.http = http or httpx.Client()
+        if http is None:
+            import httpx  # here, not at the top: it takes half a second to import
+
+            http = httpx.Client()
+        self.http = http
         self.concurrency = concurrency
         ensure_queue(engine, self.queue)
 
@@ -285,6 +290,8 @@ class Dispatcher:
     def _call(self, delivery: PendingDelivery) -> Outcome:
         if delivery.protocol == "lambda":
             return self._invoke(delivery)
+        import httpx
+
         try:
             response = self.http.post(
                 delivery.endpoint,
