@@ -68,7 +68,7 @@ def test_deliver_hosts_functions_for_function_subscriptions() -> None:
 
 def test_deliver_names_a_bad_function_spec() -> None:
     for spec, problem in [
-        ("audit", "expected NAME=package.module:callable"),
+        ("audit", "expected package.module:callable"),
         ("bad name=tests.cli.functions:record", "is not a function"),
         ("audit=tests.cli.nowhere:record", "cannot import tests.cli.nowhere"),
         ("audit=tests.cli.functions:missing", "has no 'missing'"),

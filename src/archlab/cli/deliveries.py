@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import threading
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from archlab.blocks.delivery import Dispatcher, Handler, function_name
 from archlab.cli.engine import messaging_engine
 from archlab.cli.inputs import fail, print_json
+from archlab.runtime.handlers import load_handler
 
 
 def deliver(
@@ -64,21 +64,9 @@ def deliver(
 
 
 def _handler(spec: str) -> tuple[str, Handler]:
-    """NAME=module:attribute, imported."""
+    """NAME=package.module:callable, loaded."""
     name, _, target = spec.partition("=")
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        fail(f"--function {spec!r}: expected NAME=package.module:callable")
     try:
-        name = function_name(name)
+        return function_name(name), load_handler(target)
     except ValueError as error:
         fail(f"--function {spec!r}: {error}")
-    try:
-        handler: Any = getattr(importlib.import_module(module_name), attribute)
-    except ImportError as error:
-        fail(f"--function {spec!r}: cannot import {module_name}: {error}")
-    except AttributeError:
-        fail(f"--function {spec!r}: {module_name} has no {attribute!r}")
-    if not callable(handler):
-        fail(f"--function {spec!r}: {module_name}.{attribute} is not callable")
-    return name, handler

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import buses, deliveries, queues, routing, topics
+from archlab.cli import buses, deliveries, queues, routing, topics, up
+from archlab.systems.purchases.cli import purchases_app
 
 app = typer.Typer(
     name="archlab",
@@ -21,6 +22,9 @@ app.add_typer(queues.queue_app, name="queue")
 app.add_typer(topics.topic_app, name="topic")
 app.add_typer(buses.bus_app, name="bus")
 app.command("deliver")(deliveries.deliver)
+app.command("up")(up.up)
+app.command("status")(up.status)
+app.add_typer(purchases_app, name="purchases")
 
 
 def _show_version(value: bool) -> None:

@@ -1,0 +1,273 @@
+"""The supervisor behind ``archlab up``: starts what each topology needs, keeps it running, and
+stops it in order.
+
+It provisions the topology's queues, topics and buses, starts a :class:`WorkerPool` for every
+instance group fed by a queue and a host process for every function, then, once a second,
+replaces processes that died, lets each autoscaled pool take a scaling decision from its queue's
+backlog, and writes its state (``state.json`` under ARCHLAB_HOME) for ``archlab status`` and the
+console. Stopping asks every process to finish the message in hand and waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+from archlab.blocks import Queue as QueueBlock
+from archlab.blocks.errors import MessagingError
+from archlab.engines import connect
+from archlab.engines.base import MessagingEngine
+from archlab.runtime.autoscaling import Autoscaler
+from archlab.runtime.functions import FunctionSpec, run_function_host
+from archlab.runtime.provision import provision, resource_name
+from archlab.runtime.workers import CONTEXT, WorkerPool, WorkerSpec
+from archlab.topology import EventBus, Function, InstanceGroup, Queue, Topic, Topology, Trigger
+
+log = logging.getLogger(__name__)
+STATE_FILE = "state.json"
+
+
+@dataclass
+class FunctionHost:
+    spec: FunctionSpec
+    system: str
+    process: BaseProcess | None = None
+    stop: Event | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.stop = CONTEXT.Event()
+        self.process = CONTEXT.Process(
+            target=run_function_host,
+            args=(self.spec, self.stop),
+            name=f"archlab-fn-{self.spec.name}",
+            daemon=True,
+        )
+        self.process.start()
+
+    def state(self) -> dict[str, Any]:
+        assert self.process is not None
+        return {
+            "function": self.spec.name,
+            "system": self.system,
+            "pid": self.process.pid,
+            "alive": self.process.is_alive(),
+            "restarts": self.restarts,
+        }
+
+
+class Supervisor:
+    def __init__(
+        self,
+        topologies: list[Topology],
+        *,
+        home: Path,
+        messaging_url: str,
+        endpoints: dict[str, str] | None = None,
+    ) -> None:
+        self.topologies = topologies
+        self.home = home
+        self.messaging_url = messaging_url
+        self.endpoints = dict(endpoints or {})
+        self.engine: MessagingEngine = connect(messaging_url)
+        self.pools: dict[str, tuple[str, WorkerPool]] = {}
+        self.functions: list[FunctionHost] = []
+        self.started = time.time()
+        self.ready_at: float | None = None
+        self._lock = threading.RLock()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for topology in self.topologies:
+            provision(topology, self.engine)
+            self._start_pools(topology)
+            self._start_functions(topology)
+        self.ready_at = time.time()
+        self.write_state()
+
+    def _start_pools(self, topology: Topology) -> None:
+        for group in topology.of_kind(InstanceGroup):
+            feeds = topology.edges_to(group.id, "triggers")
+            if not feeds:
+                continue
+            edge = feeds[0]
+            trigger = edge.trigger or Trigger(batch_size=1)
+            spec = WorkerSpec(
+                pool=resource_name(topology, group.id),
+                handler=group.handler,
+                queue=resource_name(topology, edge.source),
+                messaging_url=self.messaging_url,
+                batch_size=trigger.batch_size,
+            )
+            autoscaler = (
+                Autoscaler(spec.pool, group.scaling, group.min_size, group.max_size)
+                if group.scaling
+                else None
+            )
+            pool = WorkerPool(
+                spec,
+                min_size=group.min_size,
+                max_size=group.max_size,
+                zones=group.zones or topology.profile.zones,
+                autoscaler=autoscaler,
+            )
+            pool.start()
+            self.pools[spec.pool] = (topology.system, pool)
+
+    def _start_functions(self, topology: Topology) -> None:
+        for function in topology.of_kind(Function):
+            queue_triggers = []
+            pushed = False
+            for edge in topology.edges_to(function.id):
+                source = topology.node(edge.source)
+                if isinstance(source, Queue) and edge.kind == "triggers":
+                    name = resource_name(topology, source.id)
+                    queue_triggers.append((name, edge.trigger or Trigger()))
+                elif isinstance(source, Topic | EventBus):
+                    pushed = True
+            host = FunctionHost(
+                FunctionSpec(
+                    name=resource_name(topology, function.id),
+                    handler=function.handler,
+                    messaging_url=self.messaging_url,
+                    queue_triggers=tuple(queue_triggers),
+                    pushed=pushed,
+                    schedule_s=function.schedule_s,
+                ),
+                topology.system,
+            )
+            host.start()
+            self.functions.append(host)
+
+    def step(self) -> None:
+        """Replace dead processes, autoscale, and write the state."""
+        with self._lock:
+            for _, pool in self.pools.values():
+                pool.reap()
+                if pool.autoscaler is not None:
+                    visible = self.engine.queue_metrics(pool.spec.queue)
+                    pool.scale(visible["ApproximateNumberOfMessages"])
+            for host in self.functions:
+                assert host.process is not None
+                if not host.process.is_alive():
+                    log.warning(
+                        "function %s host exited with %s; restarting",
+                        host.spec.name,
+                        host.process.exitcode,
+                    )
+                    host.restarts += 1
+                    host.start()
+        self.write_state()
+
+    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
+        """Start, then step every ``interval`` seconds until ``stop`` is set; then shut down."""
+        try:
+            self.start()
+            while not stop.wait(interval):
+                self.step()
+        finally:
+            self.shutdown()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            for _, pool in self.pools.values():
+                pool.stop(timeout)
+            for host in self.functions:
+                if host.stop is not None and host.process is not None:
+                    host.stop.set()
+                    host.process.join(timeout)
+                    if host.process.is_alive():
+                        host.process.kill()
+                        host.process.join()
+        (self.home / STATE_FILE).unlink(missing_ok=True)
+        self.engine.close()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What ``archlab status`` and the console show (the documented state shape)."""
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "started": self.started,
+            "ready_at": self.ready_at,
+            "messaging_url": self.messaging_url,
+            "endpoints": self.endpoints,
+            "systems": {
+                t.system: {"profile": t.profile.name, "topology": json.loads(t.to_json(None))}
+                for t in self.topologies
+            },
+            "queues": {
+                resource_name(t, q.id): {
+                    "system": t.system,
+                    "node": q.id,
+                    "dead_letter": resource_name(t, q.dead_letter) if q.dead_letter else None,
+                }
+                for t in self.topologies
+                for q in t.of_kind(Queue)
+            },
+            "pools": [{"system": system, **pool.state()} for system, pool in self.pools.values()],
+            "functions": [host.state() for host in self.functions],
+            "workers": [
+                {"pool": name, "system": system, **worker.state()}
+                for name, (system, pool) in self.pools.items()
+                for worker in pool.workers
+            ],
+        }
+
+    def write_state(self) -> None:
+        """Atomically: readers never see half a file."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        target = self.home / STATE_FILE
+        scratch = target.with_suffix(".tmp")
+        scratch.write_text(json.dumps(self.snapshot(), default=str), encoding="utf-8")
+        scratch.replace(target)
+
+
+def queue_status(engine: MessagingEngine, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Live metrics of the queues a running supervisor declared, with dead-letter counts."""
+    result: dict[str, dict[str, Any]] = {}
+    for name, info in state.get("queues", {}).items():
+        try:
+            metrics = QueueBlock(engine, name).attributes()
+        except MessagingError:  # a queue removed by hand: show it as gone, not crash the view
+            result[name] = {**info, "missing": True}
+            continue
+        dead = info.get("dead_letter")
+        dead_count = None
+        if dead:
+            dead_count = int(QueueBlock(engine, dead).attributes()["ApproximateNumberOfMessages"])
+        result[name] = {
+            **info,
+            "visible": int(metrics["ApproximateNumberOfMessages"]),
+            "in_flight": int(metrics["ApproximateNumberOfMessagesNotVisible"]),
+            "delayed": int(metrics["ApproximateNumberOfMessagesDelayed"]),
+            "oldest_age_s": int(metrics["ApproximateAgeOfOldestMessage"]),
+            "dead_letter_visible": dead_count,
+        }
+    return result
+
+
+def read_state(home: Path) -> dict[str, Any] | None:
+    """The running supervisor's state, or None when none is running."""
+    try:
+        state: dict[str, Any] = json.loads((home / STATE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (ProcessLookupError, PermissionError, KeyError, ValueError):
+        return None
+    return state

@@ -1,0 +1,271 @@
+"""The architecture as data: nodes, typed edges, zones, placement and a deployment profile.
+
+A system declares its topology once, in code; the runtime starts what it says, and the views
+(status, console diagram, reviewer) read it instead of describing the system again. Every model
+is a pydantic model, so a topology validates itself when built and serialises to JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+HANDLER = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+"""A handler is named by import path, ``package.module:callable``, so any process can load it."""
+
+Placement = Literal["public", "private"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetTracking(Model):
+    """Scale on backlog per worker (visible messages / workers), as AWS recommends for queues:
+    the target is how many messages one worker may have waiting and still meet the latency."""
+
+    acceptable_latency_s: float = Field(gt=0)
+    processing_time_s: float = Field(gt=0)
+    scale_out_cooldown_s: float = Field(default=5.0, ge=0)
+    scale_in_cooldown_s: float = Field(default=15.0, ge=0)
+
+    @property
+    def target_backlog_per_worker(self) -> float:
+        return self.acceptable_latency_s / self.processing_time_s
+
+
+class NodeBase(Model):
+    id: str = Field(pattern=NAME)
+    label: str = ""
+    zone: str | None = None
+    """One zone's name, for nodes that live in one zone; None for regional services."""
+    placement: Placement = "private"
+
+
+class Service(NodeBase):
+    """Something outside the system that calls into it (a client, "System A")."""
+
+    kind: Literal["service"] = "service"
+    placement: Placement = "public"
+
+
+class Api(NodeBase):
+    kind: Literal["api"] = "api"
+    placement: Placement = "public"
+    routes: tuple[str, ...] = ()
+
+
+class LoadBalancer(NodeBase):
+    kind: Literal["load_balancer"] = "load_balancer"
+    placement: Placement = "public"
+    health_check_path: str = "/health"
+
+
+class InstanceGroup(NodeBase):
+    """Processes running one handler: consumers of a queue when a ``triggers`` edge says so,
+    scaled between ``min_size`` and ``max_size`` (on backlog when ``scaling`` is given)."""
+
+    kind: Literal["instance_group"] = "instance_group"
+    handler: str = Field(pattern=HANDLER)
+    min_size: int = Field(default=1, ge=0)
+    max_size: int = Field(default=1, ge=1)
+    scaling: TargetTracking | None = None
+    zones: tuple[str, ...] = ()
+    """The zones the group spreads over (empty: the topology's zones)."""
+
+    @model_validator(mode="after")
+    def _sizes(self) -> InstanceGroup:
+        if self.min_size > self.max_size:
+            raise ValueError(f"min_size {self.min_size} exceeds max_size {self.max_size}")
+        return self
+
+
+class Function(NodeBase):
+    kind: Literal["function"] = "function"
+    handler: str = Field(pattern=HANDLER)
+    timeout_s: float = Field(default=30.0, gt=0)
+    schedule_s: float | None = Field(default=None, gt=0)
+    """Invoke every this many seconds (an EventBridge rate schedule), besides any trigger."""
+
+
+class Queue(NodeBase):
+    kind: Literal["queue"] = "queue"
+    attributes: dict[str, str] = Field(default_factory=dict)
+    """SQS attributes (VisibilityTimeout, FifoQueue, MaxPriority, ...)."""
+    dead_letter: str | None = None
+    """The id of this queue's dead-letter queue node."""
+    max_receive_count: int = Field(default=3, ge=1, le=1000)
+
+
+class Topic(NodeBase):
+    kind: Literal["topic"] = "topic"
+
+
+class EventBus(NodeBase):
+    kind: Literal["event_bus"] = "event_bus"
+
+
+class Bucket(NodeBase):
+    kind: Literal["bucket"] = "bucket"
+
+
+class Table(NodeBase):
+    kind: Literal["table"] = "table"
+    partition_key: str = "id"
+    sort_key: str | None = None
+
+
+class Stream(NodeBase):
+    kind: Literal["stream"] = "stream"
+    shards: int = Field(default=1, ge=1)
+
+
+class DeliveryStream(NodeBase):
+    kind: Literal["delivery_stream"] = "delivery_stream"
+    buffer_mb: float = Field(default=5.0, gt=0)
+    buffer_interval_s: float = Field(default=300.0, gt=0)
+
+
+class Catalog(NodeBase):
+    kind: Literal["catalog"] = "catalog"
+
+
+class Database(NodeBase):
+    kind: Literal["database"] = "database"
+    read_replicas: int = Field(default=0, ge=0)
+    multi_zone: bool = False
+
+
+class Cache(NodeBase):
+    kind: Literal["cache"] = "cache"
+
+
+Node = Annotated[
+    Service
+    | Api
+    | LoadBalancer
+    | InstanceGroup
+    | Function
+    | Queue
+    | Topic
+    | EventBus
+    | Bucket
+    | Table
+    | Stream
+    | DeliveryStream
+    | Catalog
+    | Database
+    | Cache,
+    Field(discriminator="kind"),
+]
+
+
+class Trigger(Model):
+    """How a queue feeds a function or instance group (a Lambda event source mapping)."""
+
+    batch_size: int = Field(default=10, ge=1, le=10)
+    batching_window_s: float = Field(default=0.0, ge=0, le=300)
+    max_concurrency: int = Field(default=2, ge=1)
+    report_batch_item_failures: bool = True
+
+
+class Edge(Model):
+    """A typed connection. ``subscribes`` goes from a topic or bus to its subscriber, with the
+    topic's filter policy or the bus rule's event pattern; ``triggers`` from a queue (or topic,
+    bus) to what it runs."""
+
+    source: str
+    target: str
+    kind: Literal["calls", "publishes", "subscribes", "triggers", "reads", "writes"]
+    filter_policy: dict[str, Any] | None = None
+    raw_delivery: bool = True
+    event_pattern: dict[str, Any] | None = None
+    rule: str | None = Field(default=None, pattern=NAME)
+    trigger: Trigger | None = None
+    label: str = ""
+
+
+class Profile(Model):
+    """How a topology is deployed: its name, the zones, the engine, and the knobs the reviewer
+    reads (dead-letter queues, alarms, ...)."""
+
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    zones: tuple[str, ...] = ("zone-a", "zone-b")
+    messaging_url: str | None = None
+    """None: the configured engine (ARCHLAB_MESSAGING_URL, or SQLite under ARCHLAB_HOME)."""
+    knobs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Topology(Model):
+    system: str = Field(pattern=NAME)
+    description: str = ""
+    profile: Profile
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> Topology:
+        ids = [node.id for node in self.nodes]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"node ids must be unique; repeated: {', '.join(duplicates)}")
+        known = set(ids)
+        for edge in self.edges:
+            for end in (edge.source, edge.target):
+                if end not in known:
+                    raise ValueError(f"edge {edge.source} -> {edge.target}: no node {end!r}")
+        by_id = self.nodes_by_id
+        for node in self.nodes:
+            dead_letter = node.dead_letter if isinstance(node, Queue) else None
+            if dead_letter is not None and not isinstance(by_id.get(dead_letter), Queue):
+                raise ValueError(f"queue {node.id}: dead_letter {dead_letter!r} is not a queue")
+            zones = [node.zone] if node.zone else []
+            if isinstance(node, InstanceGroup):
+                zones += node.zones
+            for zone in zones:
+                if zone not in self.profile.zones:
+                    raise ValueError(f"node {node.id}: zone {zone!r} is not in the profile's zones")
+        for edge in self.edges:
+            self._check_edge(edge)
+        return self
+
+    def _check_edge(self, edge: Edge) -> None:
+        source, target = self.nodes_by_id[edge.source], self.nodes_by_id[edge.target]
+        where = f"edge {edge.source} -> {edge.target}"
+        if edge.kind == "subscribes" and not isinstance(source, Topic | EventBus):
+            raise ValueError(f"{where}: only a topic or an event bus has subscribers")
+        if edge.kind == "subscribes" and isinstance(source, EventBus) and not edge.event_pattern:
+            raise ValueError(f"{where}: a bus subscription needs an event_pattern (its rule)")
+        if edge.kind == "triggers" and not isinstance(target, Function | InstanceGroup):
+            raise ValueError(f"{where}: a trigger runs a function or an instance group")
+        if edge.kind == "triggers" and not isinstance(source, Queue | Topic | EventBus):
+            raise ValueError(f"{where}: a trigger comes from a queue, topic or bus")
+
+    @property
+    def nodes_by_id(self) -> dict[str, Node]:
+        return {node.id: node for node in self.nodes}
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes_by_id[node_id]
+        except KeyError:
+            raise KeyError(f"{self.system} has no node {node_id!r}") from None
+
+    def edges_from(self, node_id: str, kind: str | None = None) -> list[Edge]:
+        return [e for e in self.edges if e.source == node_id and kind in (None, e.kind)]
+
+    def edges_to(self, node_id: str, kind: str | None = None) -> list[Edge]:
+        return [e for e in self.edges if e.target == node_id and kind in (None, e.kind)]
+
+    def of_kind(self, cls: type[NodeBase]) -> list[Any]:
+        return [node for node in self.nodes if isinstance(node, cls)]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> Topology:
+        return cls.model_validate_json(text)
