@@ -113,6 +113,9 @@ class Ledger:
             row["p99_ms"] = percentile(latencies, 99)
         return dict(sorted(result.items()))
 
+    def published_ids(self) -> list[str]:
+        return [i for (i,) in self._db.execute("SELECT id FROM published")]
+
     def processed_ids(self) -> list[str]:
         return [i for (i,) in self._db.execute("SELECT id FROM processed")]
 

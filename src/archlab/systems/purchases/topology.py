@@ -44,7 +44,7 @@ def _queue(node_id: str, label: str) -> tuple[Queue, Queue]:
     return Queue(
         id=node_id,
         label=label,
-        attributes={"VisibilityTimeout": "30"},
+        attributes={"VisibilityTimeout": "5"},
         dead_letter=dead.id,
         max_receive_count=MAX_RECEIVES,
     ), dead
