@@ -167,3 +167,27 @@ def test_publish_and_report_from_the_shell(home: Path) -> None:
     assert "published" in table and "car" in table
     assert runner.invoke(purchases_app, ["report", "--reset"]).exit_code == 0
     assert json.loads(runner.invoke(purchases_app, ["report", "--json"]).stdout) == {}
+
+
+def test_a_window_counts_unprocessed_purchases_with_their_wait_so_far(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.db")
+    done, stuck, outside = (
+        Purchase("a", "car", 10.0),
+        Purchase("b", "car", 11.0),
+        Purchase("c", "car", 30.0),
+    )
+    ledger.published([done, stuck, outside])
+    ledger.processed(done, 10.5, worker=1)
+    assert ledger.window(10.0, 20.0, horizon=15.0) == {
+        "car": {"published": 2, "processed": 1, "p50_ms": 500.0, "p99_ms": 4000.0}
+    }
+
+
+def test_two_backends_may_process_one_purchase(home: Path) -> None:
+    body = json.dumps({"id": "p-3", "coverage": "car", "published_at": 1.0})
+    message = Message("m", "r", body, {"ApproximateReceiveCount": "1"})
+    backends.handle(message)
+    backends.review(message)
+    report = Ledger().report()
+    assert report["car"]["processed"] == report["underwriting"]["processed"] == 1
+    assert report["car"]["duplicates"] == 0

@@ -1,9 +1,11 @@
 """The purchases ledger: what System A published and what the backends processed, in one SQLite
 file under ARCHLAB_HOME shared by every process.
 
-Backends are idempotent through it: the first processing of a purchase inserts its row; a second
-delivery of the same purchase (after a crash between processing and deleting, say) finds the row
-and is recorded as a duplicate instead of being processed again. The report reads it.
+Backends are idempotent through it: the first processing of a purchase by a backend inserts its
+row; a second delivery of the same purchase to that backend (after a crash between processing
+and deleting, say) finds the row and is recorded as a duplicate instead of being processed
+again. (A purchase may be processed by two backends -- a car purchase by the car backend and by
+underwriting review -- hence rows keyed by purchase and backend.) The report reads it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS published (
     id TEXT PRIMARY KEY, coverage TEXT NOT NULL, published_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS processed (
-    id TEXT PRIMARY KEY, coverage TEXT NOT NULL, published_at REAL NOT NULL,
-    processed_at REAL NOT NULL, worker INTEGER NOT NULL);
+    id TEXT NOT NULL, coverage TEXT NOT NULL, published_at REAL NOT NULL,
+    processed_at REAL NOT NULL, worker INTEGER NOT NULL, PRIMARY KEY (id, coverage));
 CREATE TABLE IF NOT EXISTS duplicates (
     id TEXT NOT NULL, coverage TEXT NOT NULL, at REAL NOT NULL, worker INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_lettered (
-    id TEXT PRIMARY KEY, coverage TEXT NOT NULL, at REAL NOT NULL);
+    id TEXT NOT NULL, coverage TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (id, coverage));
 """
 
 
@@ -112,6 +114,35 @@ class Ledger:
             row["p50_ms"] = percentile(latencies, 50)
             row["p99_ms"] = percentile(latencies, 99)
         return dict(sorted(result.items()))
+
+    def window(self, start: float, end: float, horizon: float) -> dict[str, dict[str, Any]]:
+        """The purchases published in [start, end), per coverage type, as seen at ``horizon``:
+        how many were processed by then, and the p50/p99 milliseconds from publish to processed
+        -- a purchase not processed by the horizon counts with its wait so far, so a backlog
+        that never clears raises the percentiles instead of vanishing from them."""
+        rows = self._db.execute(
+            "SELECT p.coverage, p.published_at, d.processed_at FROM published p"
+            " LEFT JOIN processed d ON d.id = p.id AND d.coverage = p.coverage"
+            " WHERE p.published_at >= ? AND p.published_at < ?",
+            (start, end),
+        )
+        waits: dict[str, list[float]] = {}
+        processed: dict[str, int] = {}
+        for coverage, published_at, processed_at in rows:
+            done = processed_at is not None and processed_at <= horizon
+            processed[coverage] = processed.get(coverage, 0) + done
+            waits.setdefault(coverage, []).append(
+                ((processed_at if done else horizon) - published_at) * 1000
+            )
+        return {
+            coverage: {
+                "published": len(values),
+                "processed": processed[coverage],
+                "p50_ms": percentile(values, 50),
+                "p99_ms": percentile(values, 99),
+            }
+            for coverage, values in sorted(waits.items())
+        }
 
     def published_ids(self) -> list[str]:
         return [i for (i,) in self._db.execute("SELECT id FROM published")]

@@ -50,9 +50,16 @@ def _queue(node_id: str, label: str) -> tuple[Queue, Queue]:
     ), dead
 
 
-def _backend(node_id: str, label: str, max_size: int, handler: str = HANDLER) -> InstanceGroup:
+def _backend(
+    node_id: str, label: str, max_size: int, handler: str = HANDLER, min_size: int = 1
+) -> InstanceGroup:
     return InstanceGroup(
-        id=node_id, label=label, handler=handler, min_size=1, max_size=max_size, scaling=SCALING
+        id=node_id,
+        label=label,
+        handler=handler,
+        min_size=min_size,
+        max_size=max_size,
+        scaling=SCALING,
     )
 
 
@@ -62,7 +69,14 @@ def _system_a() -> Service:
 
 def dispatcher() -> Topology:
     queue, dead = _queue("purchases", "all purchases")
-    pool = _backend("dispatcher", "dispatcher: calls every backend", max_size=2 * len(COVERAGES))
+    # The same budget of workers as the fan-out designs (two per type), and a floor sized, like
+    # theirs, for the everyday load of every type.
+    pool = _backend(
+        "dispatcher",
+        "dispatcher: calls every backend",
+        max_size=2 * len(COVERAGES),
+        min_size=len(COVERAGES) - 1,
+    )
     return Topology(
         system="purchases",
         description="One queue and one dispatcher pool for every coverage type.",
