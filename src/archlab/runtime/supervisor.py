@@ -86,11 +86,16 @@ class Supervisor:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, timeout: float = 30.0) -> None:
+        """Provision and start everything; ready once every worker polls."""
         for topology in self.topologies:
             provision(topology, self.engine)
             self._start_pools(topology)
             self._start_functions(topology)
+        deadline = time.monotonic() + timeout
+        for name, (_, pool) in self.pools.items():
+            if not pool.wait_ready(deadline):
+                log.warning("%s: not every worker started; the supervisor will replace it", name)
         self.ready_at = time.time()
         self.write_state()
 

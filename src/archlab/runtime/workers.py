@@ -46,14 +46,19 @@ class WorkerSpec:
 
 
 def run_worker(
-    spec: WorkerSpec, stop: Event, busy: Synchronized[int], processed: Synchronized[int]
+    spec: WorkerSpec,
+    stop: Event,
+    busy: Synchronized[int],
+    processed: Synchronized[int],
+    ready: Event,
 ) -> None:
-    """A worker process's main loop."""
+    """A worker process's main loop; ``ready`` is set once it is about to poll."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {spec.pool} %(message)s")
     handler = load_handler(spec.handler)
     queue = Queue(connect(spec.messaging_url), spec.queue)
+    ready.set()
     while not stop.is_set():
         messages = queue.receive(spec.batch_size, wait_seconds=spec.wait_seconds)
         busy.value = 1 if messages else 0
@@ -79,6 +84,7 @@ class Worker:
     stop: Event
     busy: Synchronized[int]
     processed: Synchronized[int]
+    ready: Event
     zone: str | None
     started: float = field(default_factory=time.time)
     restarts: int = 0
@@ -95,6 +101,7 @@ class Worker:
             "processed": self.processed.value,
             "started": self.started,
             "alive": self.process.is_alive(),
+            "ready": self.ready.is_set(),
         }
 
 
@@ -125,6 +132,14 @@ class WorkerPool:
     def start(self) -> None:
         self.add(self.min_size)
 
+    def wait_ready(self, deadline: float) -> bool:
+        """Wait until every worker polls (or one died, or the monotonic deadline passed)."""
+        for worker in self.workers:
+            while not worker.ready.wait(0.05):
+                if not worker.process.is_alive() or time.monotonic() > deadline:
+                    return False
+        return True
+
     def add(self, count: int) -> None:
         for _ in range(count):
             self.workers.append(self._spawn(self._next_zone()))
@@ -139,14 +154,15 @@ class WorkerPool:
         stop = CONTEXT.Event()
         busy = CONTEXT.Value("i", 0)
         processed = CONTEXT.Value("q", 0)
+        ready = CONTEXT.Event()
         process = CONTEXT.Process(
             target=run_worker,
-            args=(self.spec, stop, busy, processed),
+            args=(self.spec, stop, busy, processed, ready),
             name=f"archlab-{self.name}",
             daemon=True,
         )
         process.start()
-        return Worker(process, stop, busy, processed, zone)
+        return Worker(process, stop, busy, processed, ready, zone)
 
     def remove_idle(self, count: int) -> int:
         """Stop up to ``count`` idle workers (newest first); returns how many were asked."""
