@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """What a function host process needs (plain values: it crosses into a spawned process)."""
+    """What a function host process needs (plain values: it crosses into another process)."""
 
     name: str
     handler: str

@@ -27,8 +27,9 @@ from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.autoscaling import Autoscaler
 from archlab.runtime.functions import FunctionSpec, run_function_host
+from archlab.runtime.processes import CONTEXT, start_process
 from archlab.runtime.provision import provision, resource_name
-from archlab.runtime.workers import CONTEXT, WorkerPool, WorkerSpec
+from archlab.runtime.workers import WorkerPool, WorkerSpec
 from archlab.topology import EventBus, Function, InstanceGroup, Queue, Topic, Topology, Trigger
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,9 @@ class FunctionHost:
 
     def start(self) -> None:
         self.stop = CONTEXT.Event()
-        self.process = CONTEXT.Process(
-            target=run_function_host,
-            args=(self.spec, self.stop),
-            name=f"archlab-fn-{self.spec.name}",
-            daemon=True,
+        self.process = start_process(
+            run_function_host, (self.spec, self.stop), f"archlab-fn-{self.spec.name}"
         )
-        self.process.start()
 
     def state(self) -> dict[str, Any]:
         assert self.process is not None

@@ -14,7 +14,6 @@ in order.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import signal
 import time
 from dataclasses import dataclass, field
@@ -27,15 +26,14 @@ from archlab.blocks import Queue
 from archlab.engines import connect
 from archlab.runtime.autoscaling import Autoscaler, ScalingDecision
 from archlab.runtime.handlers import load_handler
+from archlab.runtime.processes import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
-CONTEXT = multiprocessing.get_context("spawn")
-"""Spawned, not forked: a worker starts clean, without the supervisor's threads and sockets."""
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What a worker process needs; plain values, so that it crosses into a spawned process."""
+    """What a worker process needs; plain values, so that it crosses into another process."""
 
     pool: str
     handler: str
@@ -155,13 +153,9 @@ class WorkerPool:
         busy = CONTEXT.Value("i", 0)
         processed = CONTEXT.Value("q", 0)
         ready = CONTEXT.Event()
-        process = CONTEXT.Process(
-            target=run_worker,
-            args=(self.spec, stop, busy, processed, ready),
-            name=f"archlab-{self.name}",
-            daemon=True,
+        process = start_process(
+            run_worker, (self.spec, stop, busy, processed, ready), f"archlab-{self.name}"
         )
-        process.start()
         return Worker(process, stop, busy, processed, ready, zone)
 
     def remove_idle(self, count: int) -> int:

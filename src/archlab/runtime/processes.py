@@ -1,0 +1,41 @@
+"""How the runtime starts its processes: from a fork server that has already imported archlab.
+
+A spawned Python process spends most of a second importing archlab, pydantic and the routing
+engine before it can poll; with several pools starting at once on two cores that is seconds
+before ``archlab up`` is ready. The fork server imports them once, then forks each worker from
+that clean, single-threaded process (never from the supervisor, whose threads and open
+database connections a fork would copy). A forked child inherits the fork server's
+environment, not the caller's, so each process is given the caller's environment as of its
+start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+CONTEXT = multiprocessing.get_context("forkserver")
+CONTEXT.set_forkserver_preload(
+    ["archlab.runtime.workers", "archlab.runtime.functions", "archlab.engines.sqlite"]
+)
+
+
+def start_process(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
+    """Start ``target(*args)`` in a new process that sees this process's environment."""
+    process = CONTEXT.Process(
+        target=_with_environment,
+        args=(dict(os.environ), target, *args),
+        name=name,
+        daemon=True,
+    )
+    process.start()
+    return process
+
+
+def _with_environment(environment: dict[str, str], target: Callable[..., None], *args: Any) -> None:
+    os.environ.clear()
+    os.environ.update(environment)
+    target(*args)
