@@ -6,6 +6,7 @@ import typer
 
 from archlab import __version__
 from archlab.cli import buses, deliveries, queues, routing, topics, up
+from archlab.systems.claims.cli import claims_app
 from archlab.systems.purchases.cli import purchases_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.command("deliver")(deliveries.deliver)
 app.command("up")(up.up)
 app.command("status")(up.status)
 app.add_typer(purchases_app, name="purchases")
+app.add_typer(claims_app, name="claims")
 
 
 def _show_version(value: bool) -> None:
