@@ -45,6 +45,7 @@ from typing import Any  # noqa: E402
 
 from archlab.engines import connect  # noqa: E402
 from archlab.runtime.supervisor import Supervisor  # noqa: E402
+from archlab.systems.pacing import pace  # noqa: E402
 from archlab.systems.purchases.ledger import Ledger  # noqa: E402
 from archlab.systems.purchases.publisher import Publisher, purchases  # noqa: E402
 from archlab.systems.purchases.topology import COVERAGES, PROFILES  # noqa: E402
@@ -77,14 +78,14 @@ def run_design(design: str, seconds: float, drain: float, warm_up: float) -> dic
         publisher = Publisher(topology, engine, ledger)
         rng = random.Random(42)
         calm = {c: 1.0 for c in COVERAGES}
-        publisher.run(purchases(calm, rng), rate=BASE_RATE * len(calm), duration=warm_up)
+        pace(publisher.publish, purchases(calm, rng), rate=BASE_RATE * len(calm), duration=warm_up)
         time.sleep(drain)
         figures = {}
         for phase, car_weight in (("unloaded", 1), ("flood", FLOOD)):
             mix = {c: float(car_weight if c == "car" else 1) for c in COVERAGES}
             rate = BASE_RATE * sum(mix.values())
             start = time.time()
-            publisher.run(purchases(mix, rng), rate=rate, duration=seconds)
+            pace(publisher.publish, purchases(mix, rng), rate=rate, duration=seconds)
             end = time.time()
             time.sleep(drain)
             figures[phase] = {

@@ -18,6 +18,7 @@ import pytest
 
 from archlab.engines import connect
 from archlab.runtime.supervisor import Supervisor
+from archlab.systems.pacing import pace
 from archlab.systems.purchases.ledger import Ledger
 from archlab.systems.purchases.publisher import Publisher, parse_mix, purchases
 from archlab.systems.purchases.topology import PROFILES
@@ -56,12 +57,12 @@ def test_a_worker_killed_mid_work_loses_nothing(running: Supervisor, home: Path)
     engine = connect(running.messaging_url)
     publisher = Publisher(running.topologies[0], engine, ledger)
     source = purchases(parse_mix("car=1,home=1"), random.Random(7))
-    publisher.run(source, count=60)
+    pace(publisher.publish, source, count=60)
     eventually(lambda: any(w["busy"] for w in running.snapshot()["workers"]))
     busy = [w["pid"] for w in running.snapshot()["workers"] if w["busy"]]
     os.kill((busy or worker_pids(running))[0], signal.SIGKILL)
-    publisher.run(source, count=60)
-    published = set(ledger.published_ids())
+    pace(publisher.publish, source, count=60)
+    published = set(ledger.submitted_ids())
     eventually(lambda: set(ledger.processed_ids()) == published, timeout=30)
     report = ledger.report()  # (the bus design also sends some car purchases to underwriting)
     assert report["car"]["processed"] + report["home"]["processed"] == 120  # each exactly once
@@ -92,10 +93,10 @@ def test_system_a_killed_mid_run_leaves_every_acknowledged_purchase(
         env=os.environ.copy(),
     )
     ledger = Ledger(home / "purchases" / "ledger.db")
-    eventually(lambda: len(ledger.published_ids()) >= 100)
+    eventually(lambda: len(ledger.submitted_ids()) >= 100)
     publisher.send_signal(signal.SIGKILL)
     publisher.wait()
-    published = set(ledger.published_ids())
+    published = set(ledger.submitted_ids())
     # Acknowledged and recorded: all processed. At most one batch may have been acknowledged by
     # the engine but not yet recorded by System A when it died: processed, not in "published".
     eventually(lambda: published <= set(ledger.processed_ids()), timeout=30)

@@ -22,9 +22,11 @@ from archlab.runtime.provision import provision
 from archlab.runtime.supervisor import Supervisor
 from archlab.systems.claims import SYSTEM, backends
 from archlab.systems.claims.cli import claims_app
-from archlab.systems.claims.ledger import Claim, Ledger
+from archlab.systems.claims.ledger import Ledger
 from archlab.systems.claims.submitter import Submitter, claims
 from archlab.systems.claims.topology import CAR_PRIORITY, PROFILES
+from archlab.systems.ledger import Item
+from archlab.systems.pacing import pace
 from archlab.topology import InstanceGroup, Topology
 
 runner = CliRunner()
@@ -84,7 +86,7 @@ def test_two_queues_scales_the_car_lane_only() -> None:
 
 def test_two_queues_sends_car_claims_to_the_car_lane_only(engine: MessagingEngine) -> None:
     batch = some(30, car_share=0.3)
-    submitter("two-queues", engine).publish(batch)
+    submitter("two-queues", engine).submit(batch)
     car = bodies(Queue(engine, "claims-car-claims"))
     other = bodies(Queue(engine, "claims-other-claims"))
     assert {c["type"] for c in car} == {"car"}
@@ -97,9 +99,9 @@ def test_priority_serves_a_car_claim_before_the_others_queued_ahead(
     engine: MessagingEngine,
 ) -> None:
     sender = submitter("priority", engine)
-    sender.publish(some(50, car_share=0))
+    sender.submit(some(50, car_share=0))
     [car] = some(1, car_share=1)
-    sender.publish([car])
+    sender.submit([car])
     queue = Queue(engine, "claims-claims")
     assert queue.attributes()["MaxPriority"] == str(CAR_PRIORITY)
     first, second = (json.loads(queue.receive()[0].body) for _ in range(2))
@@ -108,7 +110,7 @@ def test_priority_serves_a_car_claim_before_the_others_queued_ahead(
 
 def test_claims_are_in_the_ledger_once_sent(engine: MessagingEngine) -> None:
     sender = submitter("priority", engine)
-    assert sender.run(claims(0.5, random.Random(4)), count=23) == 23
+    assert pace(sender.submit, claims(0.5, random.Random(4)), count=23) == 23
     assert sum(row["submitted"] for row in Ledger().report().values()) == 23
 
 
@@ -136,7 +138,7 @@ def test_a_failing_adjuster_records_the_last_receive_as_dead_lettered(
 def test_report_latency_percentiles(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.db")
     for i in range(100):
-        claim = Claim(str(i), "other", 1000.0)
+        claim = Item(str(i), "other", 1000.0)
         ledger.submitted([claim])
         ledger.processed(claim, 1000.0 + (i + 1) / 1000, worker=1)
     assert ledger.report() == {
@@ -198,7 +200,7 @@ def test_the_running_design_processes_every_claim(
         while supervisor.ready_at is None:  # provisioned and workers started
             assert thread.is_alive(), "the supervisor stopped"
             time.sleep(0.05)
-        Submitter(topology, engine, Ledger()).run(claims(0.25, random.Random(5)), count=40)
+        pace(Submitter(topology, engine, Ledger()).submit, claims(0.25, random.Random(5)), count=40)
         deadline = time.monotonic() + 15
         while sum(row["processed"] for row in Ledger().report().values()) < 40:
             assert time.monotonic() < deadline, f"not all processed: {Ledger().report()}"

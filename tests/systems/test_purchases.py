@@ -15,9 +15,11 @@ from archlab.blocks.queue import Message
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.provision import provision
+from archlab.systems.ledger import Item, percentile
+from archlab.systems.pacing import pace
 from archlab.systems.purchases import backends
 from archlab.systems.purchases.cli import purchases_app
-from archlab.systems.purchases.ledger import Ledger, Purchase, percentile
+from archlab.systems.purchases.ledger import Ledger
 from archlab.systems.purchases.publisher import Publisher, parse_mix, purchases
 from archlab.systems.purchases.topology import COVERAGES, PROFILES
 
@@ -92,18 +94,13 @@ def test_the_dispatcher_design_uses_one_queue(engine: MessagingEngine, home: Pat
     assert depths(engine, ["purchases"]) == {"purchases": 7}
 
 
-def test_a_steady_rate_publishes_rate_times_duration() -> None:
+def test_a_steady_rate_sends_rate_times_duration_in_batches_of_ten() -> None:
     sent: list[int] = []
-
-    class Counting(Publisher):
-        def __init__(self) -> None:
-            pass
-
-        def publish(self, batch: list[dict[str, object]]) -> None:
-            sent.append(len(batch))
-
-    published = Counting().run(purchases(parse_mix(None), random.Random(3)), rate=200, duration=0.5)
-    assert published == 100 == sum(sent) and max(sent) <= 10
+    count = pace(lambda batch: sent.append(len(batch)), iter(range(10**6)), rate=200, duration=0.5)
+    assert count == 100 == sum(sent) and max(sent) <= 10
+    assert pace(lambda batch: sent.append(len(batch)), iter(range(25)), count=25) == 25
+    with pytest.raises(ValueError, match="give count, or rate and duration"):
+        pace(sent.append, iter(range(5)), rate=3)
 
 
 def test_backends_are_idempotent_and_count_duplicates(home: Path) -> None:
@@ -129,8 +126,8 @@ def test_a_failing_backend_records_the_last_receive_as_dead_lettered(
 def test_report_latency_percentiles(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.db")
     for i in range(100):
-        purchase = Purchase(str(i), "car", 1000.0)
-        ledger.published([purchase])
+        purchase = Item(str(i), "car", 1000.0)
+        ledger.submitted([purchase])
         ledger.processed(purchase, 1000.0 + (i + 1) / 1000, worker=1)
     row = ledger.report()["car"]
     assert (row["p50_ms"], row["p99_ms"]) == (50.0, 99.0)
@@ -172,11 +169,11 @@ def test_publish_and_report_from_the_shell(home: Path) -> None:
 def test_a_window_counts_unprocessed_purchases_with_their_wait_so_far(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.db")
     done, stuck, outside = (
-        Purchase("a", "car", 10.0),
-        Purchase("b", "car", 11.0),
-        Purchase("c", "car", 30.0),
+        Item("a", "car", 10.0),
+        Item("b", "car", 11.0),
+        Item("c", "car", 30.0),
     )
-    ledger.published([done, stuck, outside])
+    ledger.submitted([done, stuck, outside])
     ledger.processed(done, 10.5, worker=1)
     assert ledger.window(10.0, 20.0, horizon=15.0) == {
         "car": {"published": 2, "processed": 1, "p50_ms": 500.0, "p99_ms": 4000.0}

@@ -16,8 +16,9 @@ import random
 import time
 
 from archlab.blocks.queue import Message
-from archlab.systems.claims.ledger import Claim, Ledger
+from archlab.systems.claims.ledger import Ledger
 from archlab.systems.claims.topology import MAX_RECEIVES
+from archlab.systems.ledger import Item
 
 DEFAULTS = {
     "car": {"work_ms": 20.0, "failure_rate": 0.0},
@@ -48,11 +49,11 @@ def ledger() -> Ledger:
 def handle(message: Message) -> None:
     """Process one claim with its type's adjuster."""
     document = json.loads(message.body)
-    claim = Claim(document["id"], document["type"], document["submitted_at"])
-    adjuster = settings()[claim.type]
+    claim = Item(document["id"], document["type"], document["submitted_at"])
+    adjuster = settings()[claim.kind]
     time.sleep(adjuster["work_ms"] / 1000)
     if random.random() < adjuster["failure_rate"]:
         if int(message.attributes.get("ApproximateReceiveCount", "1")) >= MAX_RECEIVES:
             ledger().dead_lettered(claim, time.time())
-        raise ClaimFailure(f"the {claim.type} adjuster failed claim {claim.id}")
+        raise ClaimFailure(f"the {claim.kind} adjuster failed claim {claim.id}")
     ledger().processed(claim, time.time(), os.getpid())

@@ -3,8 +3,7 @@ claims and the rest to two queues (two-queues), or to one queue at two prioritie
 in batches of up to ten per queue, each batch recorded in the ledger once the engine
 acknowledged it.
 
-The pacing (``count`` as fast as possible, or ``rate`` a second for ``duration`` seconds) is the
-purchases publisher's, inherited; only how a batch is sent differs.
+Callers pace it with :func:`archlab.systems.pacing.pace`.
 """
 
 from __future__ import annotations
@@ -20,9 +19,10 @@ from typing import Any
 from archlab.blocks import Queue as QueueBlock
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.provision import resource_name
-from archlab.systems.claims.ledger import Claim, Ledger
+from archlab.systems.claims.ledger import Ledger
 from archlab.systems.claims.topology import LANES, OTHER_LINES
-from archlab.systems.purchases.publisher import BATCH, Publisher
+from archlab.systems.ledger import Item
+from archlab.systems.pacing import BATCH
 from archlab.topology import Topology
 
 PREFIXES = {"car": "CAR", "home": "HOM", "travel": "TRV", "pet": "PET", "life": "LIF"}
@@ -78,11 +78,10 @@ def claims(car_share: float, rng: random.Random) -> Iterator[dict[str, Any]]:
         }
 
 
-class Submitter(Publisher):
+class Submitter:
     """Submits batches of claims into the running design."""
 
     def __init__(self, topology: Topology, engine: MessagingEngine, ledger: Ledger) -> None:
-        # Not the publisher's __init__: that one sends to System A's entry; claims go by lane.
         self._ledger = ledger
         self._lanes = LANES[topology.profile.name]
         self._queues = {
@@ -90,7 +89,7 @@ class Submitter(Publisher):
             for lane in self._lanes.values()
         }
 
-    def publish(self, batch: list[dict[str, Any]]) -> None:
+    def submit(self, batch: list[dict[str, Any]]) -> None:
         """Send each claim to its lane's queue, up to ten in a request."""
         now = time.time()
         by_queue: dict[str, list[dict[str, Any]]] = {}
@@ -113,4 +112,4 @@ class Submitter(Publisher):
                 for position, claim in enumerate(batch)
             ]
         )
-        self._ledger.submitted([Claim(c["id"], c["type"], c["submitted_at"]) for c in batch])
+        self._ledger.submitted([Item(c["id"], c["type"], c["submitted_at"]) for c in batch])

@@ -16,7 +16,8 @@ import time
 from typing import Any
 
 from archlab.blocks.queue import Message
-from archlab.systems.purchases.ledger import Ledger, Purchase
+from archlab.systems.ledger import Item
+from archlab.systems.purchases.ledger import Ledger
 from archlab.systems.purchases.topology import MAX_RECEIVES
 
 DEFAULTS = {
@@ -57,20 +58,20 @@ def purchase_of(body: str) -> dict[str, Any]:
 def handle(message: Message) -> None:
     """Process one purchase with its coverage type's backend."""
     document = purchase_of(message.body)
-    _process(message, Purchase(document["id"], document["coverage"], document["published_at"]))
+    _process(message, Item(document["id"], document["coverage"], document["published_at"]))
 
 
 def review(message: Message) -> None:
     """Underwriting review of a purchase (a second, separate piece of work on the purchase)."""
     document = purchase_of(message.body)
-    _process(message, Purchase(document["id"], "underwriting", document["published_at"]))
+    _process(message, Item(document["id"], "underwriting", document["published_at"]))
 
 
-def _process(message: Message, purchase: Purchase) -> None:
-    backend = settings().get(purchase.coverage, UNKNOWN)
+def _process(message: Message, purchase: Item) -> None:
+    backend = settings().get(purchase.kind, UNKNOWN)
     time.sleep(backend["work_ms"] / 1000)
     if random.random() < backend["failure_rate"]:
         if int(message.attributes.get("ApproximateReceiveCount", "1")) >= MAX_RECEIVES:
             ledger().dead_lettered(purchase, time.time())
-        raise BackendFailure(f"{purchase.coverage} backend failed purchase {purchase.id}")
+        raise BackendFailure(f"{purchase.kind} backend failed purchase {purchase.id}")
     ledger().processed(purchase, time.time(), os.getpid())

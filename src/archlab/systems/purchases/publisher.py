@@ -1,6 +1,7 @@
 """System A: realistic purchases, published the way the running design takes them -- to the one
-queue (dispatcher), the topic with message attributes (topic), or the event bus (bus) -- in
-batches of up to ten, each batch recorded in the ledger once the engine acknowledged it."""
+queue (dispatcher), the topic with message attributes (topic), or the event bus (bus) -- a batch
+at a time (paced by :func:`archlab.systems.pacing.pace`), each batch recorded in the ledger once
+the engine acknowledged it."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from archlab.blocks import Queue as QueueBlock
 from archlab.blocks import Topic as TopicBlock
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.provision import resource_name
-from archlab.systems.purchases.ledger import Ledger, Purchase
+from archlab.systems.ledger import Item
+from archlab.systems.purchases.ledger import Ledger
 from archlab.systems.purchases.topology import COVERAGES, DETAIL_TYPE, SOURCE
 from archlab.topology import Topology
 
 STATES = ("CA", "OR", "WA", "TX", "FL", "NY", "IL", "GA", "AZ", "CO", "MA", "OH")
 PREMIUMS = {"car": 1200, "home": 1500, "life": 600, "travel": 90, "pet": 350}
-BATCH = 10
 
 
 def parse_mix(text: str | None) -> dict[str, float]:
@@ -111,41 +112,7 @@ class Publisher:
         for purchase in batch:
             purchase["published_at"] = now
         self._send(batch)
-        self.ledger.published([Purchase(p["id"], p["coverage"], p["published_at"]) for p in batch])
-
-    def run(
-        self,
-        source: Iterator[dict[str, Any]],
-        *,
-        count: int | None = None,
-        rate: float | None = None,
-        duration: float | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Publish ``count`` purchases as fast as possible, or ``rate`` a second for
-        ``duration`` seconds; returns how many were published."""
-        published = 0
-        started = time.monotonic()
-        while True:
-            if count is not None:
-                size = min(BATCH, count - published)
-            else:
-                assert rate is not None and duration is not None
-                elapsed = time.monotonic() - started
-                if elapsed >= duration:
-                    break
-                due = min(int(elapsed * rate) + 1, int(duration * rate)) - published
-                if due <= 0:
-                    time.sleep(min(0.01, 1 / rate))
-                    continue
-                size = min(BATCH, due)
-            if size <= 0:
-                break
-            self.publish([next(source) for _ in range(size)])
-            published += size
-            if progress is not None:
-                progress(published)
-        return published
+        self.ledger.submitted([Item(p["id"], p["coverage"], p["published_at"]) for p in batch])
 
 
 def _attributes(purchase: dict[str, Any]) -> dict[str, dict[str, str]]:
