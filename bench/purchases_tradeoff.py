@@ -70,9 +70,7 @@ def run_design(design: str, seconds: float, drain: float, warm_up: float) -> dic
         stop = threading.Event()
         thread = threading.Thread(target=supervisor.run, args=(stop,))
         thread.start()
-        while supervisor.ready_at is None:
-            time.sleep(0.05)
-        time.sleep(1.0)  # let the first workers start polling
+        supervisor.ready.wait()
         ledger = Ledger(Path(home) / "purchases" / "ledger.db")
         engine = connect(url)
         publisher = Publisher(topology, engine, ledger)

@@ -42,7 +42,7 @@ def running(home: Path, request: pytest.FixtureRequest) -> Iterator[Supervisor]:
     stop = threading.Event()
     thread = threading.Thread(target=supervisor.run, args=(stop,))
     thread.start()
-    eventually(lambda: supervisor.ready_at is not None)
+    eventually(supervisor.ready.is_set)
     yield supervisor
     stop.set()
     thread.join()

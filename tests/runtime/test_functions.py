@@ -156,7 +156,7 @@ def test_a_function_host_runs_every_trigger(
     thread = threading.Thread(target=supervisor.run, args=(stop,))
     thread.start()
     try:
-        eventually(lambda: supervisor.ready_at is not None)
+        eventually(supervisor.ready.is_set)
         state = read_state(tmp_path / "home")
         assert state is not None and state["functions"][0]["function"] == "demo-recorder"
         engine = connect(url)

@@ -197,7 +197,7 @@ def test_the_running_design_processes_every_claim(
     thread = threading.Thread(target=supervisor.run, args=(stop,), kwargs={"interval": 0.2})
     thread.start()
     try:
-        while supervisor.ready_at is None:  # provisioned and workers started
+        while not supervisor.ready.is_set():  # provisioned and workers polling
             assert thread.is_alive(), "the supervisor stopped"
             time.sleep(0.05)
         pace(Submitter(topology, engine, Ledger()).submit, claims(0.25, random.Random(5)), count=40)

@@ -62,8 +62,8 @@ def up(
     worker = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor")
     worker.start()
     console = Console(stderr=True)
-    while supervisor.ready_at is None and worker.is_alive():
-        time.sleep(0.05)
+    while not supervisor.ready.wait(0.05) and worker.is_alive():
+        pass
     if not worker.is_alive():
         raise typer.Exit(1)
     names = ", ".join(f"{t.system} ({t.profile.name})" for t in topologies)

@@ -79,6 +79,8 @@ class Supervisor:
         self.functions: list[FunctionHost] = []
         self.started = time.time()
         self.ready_at: float | None = None
+        self.ready = threading.Event()
+        """Set once everything started and the state file says so."""
         self._lock = threading.RLock()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -95,6 +97,7 @@ class Supervisor:
                 log.warning("%s: not every worker started; the supervisor will replace it", name)
         self.ready_at = time.time()
         self.write_state()
+        self.ready.set()
 
     def _start_pools(self, topology: Topology) -> None:
         for group in topology.of_kind(InstanceGroup):

@@ -23,27 +23,26 @@ def pace(
     rate: float | None = None,
     duration: float | None = None,
 ) -> int:
-    """Send ``count`` items as fast as possible, or ``rate`` a second for ``duration``
-    seconds; returns how many were sent."""
+    """Send ``count`` items as fast as possible, or ``rate`` a second for ``duration`` seconds
+    (``rate * duration`` items, however late the last ones are); returns how many were sent."""
     if (count is None) == (rate is None or duration is None):
         raise ValueError("give count, or rate and duration")
+    if count is not None:
+        total = count
+    else:
+        assert rate is not None and duration is not None
+        total = int(rate * duration)
     sent = 0
     started = time.monotonic()
-    while True:
-        if count is not None:
-            size = min(BATCH, count - sent)
-        else:
-            assert rate is not None and duration is not None
-            elapsed = time.monotonic() - started
-            if elapsed >= duration:
-                break
-            due = min(int(elapsed * rate) + 1, int(duration * rate)) - sent
+    while sent < total:
+        if rate is not None:
+            due = min(int((time.monotonic() - started) * rate) + 1, total) - sent
             if due <= 0:
                 time.sleep(min(0.01, 1 / rate))
                 continue
-            size = min(BATCH, due)
-        if size <= 0:
-            break
+        else:
+            due = total - sent
+        size = min(BATCH, due)
         send([next(source) for _ in range(size)])
         sent += size
     return sent

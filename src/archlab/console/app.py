@@ -1,0 +1,138 @@
+"""The console's web application, and a helper that serves it beside the supervisor.
+
+The app holds no state of its own: every request asks ``state()`` (the supervisor's snapshot)
+what runs, and the messaging engine how full the queues are, so the console can never disagree
+with ``archlab status``. One engine is opened when the app is made and shared by every request
+(the SQLite engine keeps one connection per thread).
+
+Errors are ``application/problem+json`` (RFC 9457) — unknown routes, bad parameters and
+refused redrives alike — so a script driving the API reads one shape of error.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+import uvicorn
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from archlab.blocks import Queue
+from archlab.blocks.errors import MessagingError, QueueDoesNotExist
+from archlab.blocks.queue import MAX_REDRIVE_RATE
+from archlab.console.live import dead_letter_sources, live_state
+from archlab.console.page import page
+from archlab.engines import connect
+
+PROBLEM = "application/problem+json"
+
+
+def create_app(state: Callable[[], dict[str, Any]], messaging_url: str) -> FastAPI:
+    """The console for the systems ``state()`` describes, reading queues at ``messaging_url``."""
+    engine = connect(messaging_url)
+    app = FastAPI(title="archlab console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(MessagingError, _messaging_problem)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return page(state())
+
+    @app.get("/api/state")
+    def api_state() -> dict[str, Any]:
+        return live_state(state(), engine)
+
+    @app.post("/api/queues/{name}/redrive")
+    def redrive(
+        name: str,
+        max_per_second: Annotated[int, Query(ge=1, le=MAX_REDRIVE_RATE)] = MAX_REDRIVE_RATE,
+    ) -> dict[str, Any]:
+        """Move a dead-letter queue's messages back to the queues they came from."""
+        current = state()
+        if name not in current.get("queues", {}):
+            raise HTTPException(404, f"no queue {name!r} in the running systems")
+        sources = dead_letter_sources(current).get(name)
+        if not sources:
+            raise HTTPException(
+                400, f"{name} is not a dead-letter queue: only dead-letter queues are redriven"
+            )
+        moved = Queue(engine, name).redrive(max_per_second=max_per_second)
+        return {"queue": name, "moved": moved, "sources": sources}
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def problem(request: Request, status: int, detail: str) -> JSONResponse:
+    """An RFC 9457 problem: with no specific ``type``, the title is the HTTP status phrase."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+async def _http_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return problem(request, error.status_code, str(error.detail))
+
+
+async def _validation_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    detail = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+    )
+    return problem(request, 400, detail)
+
+
+async def _messaging_problem(request: Request, error: Exception) -> JSONResponse:
+    """The engine refused (a queue deleted by hand since ``archlab up`` started, say)."""
+    assert isinstance(error, MessagingError)
+    status = 404 if isinstance(error, QueueDoesNotExist) else 400
+    return problem(request, status, f"{error.code}: {error.message}")
+
+
+def serve(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 8080
+) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve ``app`` from a daemon thread; return once it accepts connections.
+
+    The socket is bound here, in the caller's thread, so a port in use raises ``OSError`` at
+    once, and port 0 picks a free port: ``server.config.port`` holds the real one. Set
+    ``server.should_exit = True`` (then join the thread) to stop it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=listener.getsockname()[1],
+        log_config=None,  # leave the logging of `archlab up` as it is
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="archlab-console", daemon=True
+    )
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            listener.close()
+            raise RuntimeError(f"the console could not start on {host}:{config.port}")
+        time.sleep(0.01)
+    return server, thread
