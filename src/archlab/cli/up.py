@@ -16,6 +16,7 @@ from rich.table import Table
 
 from archlab import settings
 from archlab.cli.inputs import fail, print_json
+from archlab.console import create_app, serve
 from archlab.engines import connect
 from archlab.runtime.supervisor import Supervisor, queue_status, read_state
 from archlab.systems import available
@@ -46,6 +47,10 @@ def up(
     profile: Annotated[
         str | None, typer.Option(help="The deployment profile (default: each system's own).")
     ] = None,
+    console_port: Annotated[
+        int, typer.Option(help="Serve the console on 127.0.0.1 at this port (0: any free one).")
+    ] = 8080,
+    console: Annotated[bool, typer.Option(help="Serve the web console.")] = True,
 ) -> None:
     """Run systems: provision their queues, topics and buses, start their workers and functions,
     and keep them running (crashed processes are replaced, pools autoscale) until Ctrl-C."""
@@ -56,24 +61,38 @@ def up(
         fail(f"archlab is already running here (pid {running['pid']}); stop it first")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     supervisor = Supervisor(topologies, home=home, messaging_url=settings.messaging_url())
+    server = None
+    if console:
+        if not 0 <= console_port <= 65535:
+            fail(f"--console-port must be from 0 to 65535, got {console_port}")
+        app = create_app(supervisor.snapshot, supervisor.messaging_url)
+        try:
+            server, server_thread = serve(app, port=console_port)
+        except OSError as error:
+            fail(f"cannot serve the console on 127.0.0.1:{console_port}: {error.strerror}")
+        supervisor.endpoints["console"] = f"http://127.0.0.1:{server.config.port}"
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = time.monotonic()
     worker = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor")
     worker.start()
-    console = Console(stderr=True)
+    terminal = Console(stderr=True)
     while not supervisor.ready.wait(0.05) and worker.is_alive():
         pass
     if not worker.is_alive():
+        if server is not None:
+            server.should_exit = True
         raise typer.Exit(1)
     names = ", ".join(f"{t.system} ({t.profile.name})" for t in topologies)
-    console.print(
+    terminal.print(
         f"[bold green]ready[/] in {time.monotonic() - started:.1f} s: {names}."
         " `archlab status` shows the state; Ctrl-C stops."
     )
+    for name, url in supervisor.endpoints.items():
+        terminal.print(f"{name}: {url}")
     try:
-        if console.is_terminal:
-            with Live(console=console, refresh_per_second=1) as live:
+        if terminal.is_terminal:
+            with Live(console=terminal, refresh_per_second=1) as live:
                 while worker.is_alive() and not stop.wait(1):
                     live.update(_summary(supervisor.snapshot(), supervisor))
         else:
@@ -82,9 +101,12 @@ def up(
     except KeyboardInterrupt:
         pass
     stop.set()
-    console.print("stopping: workers finish the message in hand...")
+    terminal.print("stopping: workers finish the message in hand...")
     worker.join()
-    console.print("stopped")
+    if server is not None:
+        server.should_exit = True
+        server_thread.join()
+    terminal.print("stopped")
 
 
 def _summary(state: dict[str, Any], supervisor: Supervisor) -> Group:
