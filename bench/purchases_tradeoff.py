@@ -39,12 +39,11 @@ import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import tempfile  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 from archlab.engines import connect  # noqa: E402
-from archlab.runtime.supervisor import Supervisor  # noqa: E402
+from archlab.runtime.supervisor import supervised  # noqa: E402
 from archlab.systems.pacing import pace  # noqa: E402
 from archlab.systems.purchases.ledger import Ledger  # noqa: E402
 from archlab.systems.purchases.publisher import Publisher, purchases  # noqa: E402
@@ -60,39 +59,38 @@ DESIGNS = ("dispatcher", "topic", "bus")
 
 
 def run_design(design: str, seconds: float, drain: float, warm_up: float) -> dict[str, Any]:
-    """Run one design through a warm-up (unmeasured: the pools reach their working size) and
-    both phases, in a fresh home; the figures per phase and type."""
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["ARCHLAB_HOME"] = home  # spawned workers inherit it
+    """Run one design in a fresh home: a warm-up (unmeasured: the pools reach their working
+    size), then the unloaded and flood phases; the figures per phase and type."""
+    with tempfile.TemporaryDirectory() as directory:
+        home = Path(directory)
+        os.environ["ARCHLAB_HOME"] = directory  # the workers' ledger is under it
         topology = PROFILES[design]()
         url = f"sqlite:///{home}/messaging.db"
-        supervisor = Supervisor([topology], home=Path(home), messaging_url=url)
-        stop = threading.Event()
-        thread = threading.Thread(target=supervisor.run, args=(stop,))
-        thread.start()
-        supervisor.ready.wait()
-        ledger = Ledger(Path(home) / "purchases" / "ledger.db")
-        engine = connect(url)
-        publisher = Publisher(topology, engine, ledger)
-        rng = random.Random(42)
-        calm = {c: 1.0 for c in COVERAGES}
-        pace(publisher.publish, purchases(calm, rng), rate=BASE_RATE * len(calm), duration=warm_up)
-        time.sleep(drain)
-        figures = {}
-        for phase, car_weight in (("unloaded", 1), ("flood", FLOOD)):
-            mix = {c: float(car_weight if c == "car" else 1) for c in COVERAGES}
-            rate = BASE_RATE * sum(mix.values())
-            start = time.time()
-            pace(publisher.publish, purchases(mix, rng), rate=rate, duration=seconds)
-            end = time.time()
+        with supervised([topology], home, url):
+            engine = connect(url)
+            ledger = Ledger(home / "purchases" / "ledger.db")
+            publisher = Publisher(topology, engine, ledger)
+            rng = random.Random(42)
+            calm = dict.fromkeys(COVERAGES, 1.0)
+            pace(publisher.publish, purchases(calm, rng), rate=BASE_RATE * 5, duration=warm_up)
             time.sleep(drain)
-            figures[phase] = {
-                coverage: {k: row[k] for k in ("p50_ms", "p99_ms", "processed")}
-                for coverage, row in ledger.window(start, end, horizon=time.time()).items()
-            }
-        engine.close()
-        stop.set()
-        thread.join()
+            figures = {}
+            for phase, car_weight in (("unloaded", 1), ("flood", FLOOD)):
+                mix = {c: float(car_weight if c == "car" else 1) for c in COVERAGES}
+                start = time.time()
+                pace(
+                    publisher.publish,
+                    purchases(mix, rng),
+                    rate=BASE_RATE * sum(mix.values()),
+                    duration=seconds,
+                )
+                end = time.time()
+                time.sleep(drain)
+                figures[phase] = {
+                    coverage: {k: row[k] for k in ("p50_ms", "p99_ms", "processed")}
+                    for coverage, row in ledger.window(start, end, horizon=time.time()).items()
+                }
+            engine.close()
         return figures
 
 

@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from archlab.engines import connect
-from archlab.runtime.supervisor import Supervisor
+from archlab.runtime.supervisor import Supervisor, supervised
 from archlab.systems.pacing import pace
 from archlab.systems.purchases.ledger import Ledger
 from archlab.systems.purchases.publisher import Publisher, parse_mix, purchases
@@ -38,14 +37,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(params=["topic", "bus", "dispatcher"])
 def running(home: Path, request: pytest.FixtureRequest) -> Iterator[Supervisor]:
     url = f"sqlite:///{home}/messaging.db"
-    supervisor = Supervisor([PROFILES[request.param]()], home=home, messaging_url=url)
-    stop = threading.Event()
-    thread = threading.Thread(target=supervisor.run, args=(stop,))
-    thread.start()
-    eventually(supervisor.ready.is_set)
-    yield supervisor
-    stop.set()
-    thread.join()
+    with supervised([PROFILES[request.param]()], home, url) as supervisor:
+        yield supervisor
 
 
 def worker_pids(supervisor: Supervisor) -> list[int]:

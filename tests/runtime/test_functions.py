@@ -16,7 +16,7 @@ from archlab.blocks import EventBus, Queue, Topic
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.functions import QueuePoller, scheduled_event
-from archlab.runtime.supervisor import Supervisor, read_state
+from archlab.runtime.supervisor import read_state, supervised
 from archlab.topology import Edge, Function, Profile, Topology, Trigger
 from archlab.topology import EventBus as EventBusNode
 from archlab.topology import Queue as QueueNode
@@ -151,12 +151,7 @@ def test_a_function_host_runs_every_trigger(
         ),
     )
     url = f"sqlite:///{tmp_path}/messaging.db"
-    supervisor = Supervisor([topology], home=tmp_path / "home", messaging_url=url)
-    stop = threading.Event()
-    thread = threading.Thread(target=supervisor.run, args=(stop,))
-    thread.start()
-    try:
-        eventually(supervisor.ready.is_set)
+    with supervised([topology], tmp_path / "home", url):
         state = read_state(tmp_path / "home")
         assert state is not None and state["functions"][0]["function"] == "demo-recorder"
         engine = connect(url)
@@ -170,7 +165,4 @@ def test_a_function_host_runs_every_trigger(
             return {json.loads(line)["source"] for line in lines(output)}
 
         eventually(lambda: {"aws:sqs", "aws:sns", "claims", "aws.events"} <= seen())
-    finally:
-        stop.set()
-        thread.join()
     assert read_state(tmp_path / "home") is None  # the state is gone once stopped

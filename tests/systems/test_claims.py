@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Iterator
 from itertools import islice
@@ -19,7 +18,7 @@ from archlab.blocks.queue import Message
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.provision import provision
-from archlab.runtime.supervisor import Supervisor
+from archlab.runtime.supervisor import supervised
 from archlab.systems.claims import SYSTEM, backends
 from archlab.systems.claims.cli import claims_app
 from archlab.systems.claims.ledger import Ledger
@@ -192,22 +191,12 @@ def test_the_running_design_processes_every_claim(
     home: Path, engine: MessagingEngine, profile: str
 ) -> None:
     topology = PROFILES[profile]()
-    supervisor = Supervisor([topology], home=home, messaging_url=f"sqlite:///{home}/messaging.db")
-    stop = threading.Event()
-    thread = threading.Thread(target=supervisor.run, args=(stop,), kwargs={"interval": 0.2})
-    thread.start()
-    try:
-        while not supervisor.ready.is_set():  # provisioned and workers polling
-            assert thread.is_alive(), "the supervisor stopped"
-            time.sleep(0.05)
+    with supervised([topology], home, f"sqlite:///{home}/messaging.db"):
         pace(Submitter(topology, engine, Ledger()).submit, claims(0.25, random.Random(5)), count=40)
         deadline = time.monotonic() + 15
         while sum(row["processed"] for row in Ledger().report().values()) < 40:
             assert time.monotonic() < deadline, f"not all processed: {Ledger().report()}"
             time.sleep(0.1)
-    finally:
-        stop.set()
-        thread.join(timeout=20)
     report = Ledger().report()
     assert {t: row["processed"] for t, row in report.items()} == {
         t: row["submitted"] for t, row in report.items()

@@ -15,6 +15,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -239,6 +241,24 @@ class Supervisor:
         scratch = target.with_suffix(".tmp")
         scratch.write_text(json.dumps(self.snapshot(), default=str), encoding="utf-8")
         scratch.replace(target)
+
+
+@contextmanager
+def supervised(topologies: list[Topology], home: Path, messaging_url: str) -> Iterator[Supervisor]:
+    """A supervisor running in a background thread for the duration of the block, ready when
+    the block starts (tests and benchmarks; ``archlab up`` adds the terminal and the console)."""
+    supervisor = Supervisor(topologies, home=home, messaging_url=messaging_url)
+    stop = threading.Event()
+    thread = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor")
+    thread.start()
+    try:
+        while not supervisor.ready.wait(0.05):
+            if not thread.is_alive():
+                raise RuntimeError("the supervisor stopped before it was ready")
+        yield supervisor
+    finally:
+        stop.set()
+        thread.join()
 
 
 def queue_status(engine: MessagingEngine, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
