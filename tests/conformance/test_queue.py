@@ -377,6 +377,31 @@ class TestPriority:
         clock.advance(60)
         assert [m.body for m in claims.receive(10)] == ["car, later"]
 
+    def test_priorities_survive_dead_lettering_and_redrive(
+        self, engine: MessagingEngine, clock: ManualClock
+    ) -> None:
+        """Messages keep their priority between priority queues, and a message from a queue
+        without priorities is received from a priority queue it moves to."""
+        dead = Queue.create(engine, "claims-dlq", {"MaxPriority": 10})
+        redrive = {"deadLetterTargetArn": dead.arn, "maxReceiveCount": 1}
+        claims = Queue.create(engine, "claims", {"MaxPriority": 10, "RedrivePolicy": redrive})
+        plain = Queue.create(engine, "plain", {"RedrivePolicy": redrive})
+        claims.send("home", priority=1)
+        claims.send("car", priority=9)
+        plain.send("untagged")
+        for source in (claims, plain):
+            assert source.receive(10, visibility_timeout=0)
+            assert source.receive(10) == []  # moved on the second receive
+        assert [m.body for m in dead.receive(10, visibility_timeout=0)] == [
+            "car",
+            "home",
+            "untagged",
+        ]
+        clock.advance(1)
+        assert dead.redrive(max_per_second=100) == 3
+        assert [m.body for m in claims.receive(10)] == ["car", "home"]
+        assert [m.body for m in plain.receive(10)] == ["untagged"]
+
     @pytest.mark.parametrize(("max_priority", "priority"), [(None, 1), (10, 11), (10, -1)])
     def test_priority_out_of_range(
         self, engine: MessagingEngine, max_priority: int | None, priority: int
@@ -541,3 +566,23 @@ class TestEngineUrls:
 
         with pytest.raises(InvalidEngineUrl):
             connect(url)
+
+
+def test_one_receive_never_returns_a_message_twice(queue: Queue) -> None:
+    """With a visibility timeout of 0 the messages stay visible, yet a batch holds each once."""
+    queue.send("a")
+    queue.send("b")
+    assert sorted(m.body for m in queue.receive(10, visibility_timeout=0)) == ["a", "b"]
+
+
+def test_a_missing_dead_letter_queue_leaves_the_message_and_the_receive_returns(
+    engine: MessagingEngine,
+) -> None:
+    Queue.create(engine, "gone-dlq")
+    redrive = {"deadLetterTargetArn": "gone-dlq", "maxReceiveCount": 1}
+    source = Queue.create(engine, "work", {"RedrivePolicy": redrive})
+    engine.delete_queue("gone-dlq")
+    source.send("poison")
+    assert len(source.receive(10, visibility_timeout=0)) == 1
+    assert source.receive(10) == []  # neither moved nor received again: it stays
+    assert int(source.attributes()["ApproximateNumberOfMessages"]) == 1

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS messages (
     handle TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
+CREATE INDEX IF NOT EXISTS messages_by_priority ON messages (queue, priority DESC, visible_at, seq)
+    WHERE priority >= 0;
 CREATE INDEX IF NOT EXISTS messages_by_group
     ON messages (queue, group_id, visible_at) WHERE group_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deduplication (
@@ -109,8 +111,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 """
 
 # Messages ready to receive: in the order they became visible (the index's order, so no sort),
-# or on a priority queue highest priority first (a sort of the visible messages: an index on
-# priority would slow every other queue's sends).
+# or on a priority queue highest priority first. Messages of other queues are stored with
+# priority -1, outside the partial priority index: only priority queues pay for it.
 READY = (
     "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
     " deduplication_id FROM messages"
@@ -128,8 +130,13 @@ READY_IN_GROUPS = (
 READY_BY_PRIORITY = (
     "SELECT seq, id, body, attributes, sent, receives, first_received, group_id,"
     " deduplication_id FROM messages"
-    " WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, visible_at, seq LIMIT ?"
+    " WHERE queue = ? AND priority >= 0 AND visible_at <= ?"
+    " ORDER BY priority DESC, visible_at, seq LIMIT ?"
 )
+NOT_PRIORITIZED = -1
+"""The stored priority of a message in a queue without MaxPriority."""
+MOVED_PRIORITY = f"CASE WHEN ? THEN max(priority, 0) ELSE {NOT_PRIORITIZED} END"
+"""A message's priority as it moves to a queue that has priorities (the parameter) or not."""
 
 DEDUPLICATION_SECONDS = 300
 """FIFO queues ignore a repeated MessageDeduplicationId for five minutes."""
@@ -277,14 +284,21 @@ class SqliteEngine:
         ids: dict[str, list[str]] = {}
         with self._transaction() as db:
             for name, messages in batches.items():
-                self._require(db, name)
+                prioritized = "MaxPriority" in self._require(db, name)
                 if any(message.deduplication_id is not None for message in messages):
                     db.execute("DELETE FROM deduplication WHERE expires <= ?", (now,))
-                ids[name] = [self._insert(db, name, message, now) for message in messages]
+                ids[name] = [
+                    self._insert(db, name, message, now, prioritized) for message in messages
+                ]
         return ids
 
     def _insert(
-        self, db: sqlite3.Connection, name: str, message: OutgoingMessage, now: float
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        message: OutgoingMessage,
+        now: float,
+        prioritized: bool,
     ) -> str:
         """Store one message; on a FIFO queue, a duplicate within the window is not stored and
         the first message's id is returned instead."""
@@ -307,7 +321,7 @@ class SqliteEngine:
                 json.dumps(message.message_attributes),
                 now,
                 now + message.delay_seconds,
-                message.priority,
+                message.priority if prioritized else NOT_PRIORITIZED,
                 message.group_id,
                 message.deduplication_id,
             ),
@@ -360,10 +374,11 @@ class SqliteEngine:
                 rows = db.execute(query, (*arguments, max_messages - len(received))).fetchall()
                 if not rows:
                     break
+                dead_lettered = 0
                 for row in rows:
                     seq, message_id, body, message_attributes, sent, receives, first = row[:7]
                     if redrive is not None and receives >= redrive["maxReceiveCount"]:
-                        self._dead_letter(db, seq, redrive["deadLetterTargetArn"])
+                        dead_lettered += self._dead_letter(db, seq, redrive["deadLetterTargetArn"])
                         continue
                     handle = f"{seq}.{secrets.token_urlsafe(18)}"
                     first = first if first is not None else now
@@ -386,19 +401,22 @@ class SqliteEngine:
                             sequence_number=seq,
                         )
                     )
+                if not dead_lettered:
+                    break  # otherwise look again: moved messages left room in the batch
             return received
 
-    def _dead_letter(self, db: sqlite3.Connection, seq: int, target_arn: str) -> None:
+    def _dead_letter(self, db: sqlite3.Connection, seq: int, target_arn: str) -> bool:
         """Move a message that was received too often to its dead-letter queue, as it is: its id,
-        sent time and receive count go with it."""
+        sent time and receive count go with it. False if there is no such queue."""
         target = target_arn.rsplit(":", 1)[-1]
         if not _exists(db, "queues", target):
-            return  # like SQS, a missing dead-letter queue leaves the message where it is
+            return False  # like SQS, a missing dead-letter queue leaves the message where it is
         db.execute(
-            "UPDATE messages SET source = queue, queue = ?, visible_at = ?, handle = NULL"
-            " WHERE seq = ?",
-            (target, self.clock.now(), seq),
+            "UPDATE messages SET source = queue, queue = ?, visible_at = ?, handle = NULL,"
+            f" priority = {MOVED_PRIORITY} WHERE seq = ?",
+            (target, self.clock.now(), _prioritized(db, target), seq),
         )
+        return True
 
     def delete(self, name: str, receipt_handles: list[str]) -> None:
         rows = [(_handle_seq(handle), name, handle) for handle in receipt_handles]
@@ -449,8 +467,9 @@ class SqliteEngine:
                     continue  # the source queue is gone; the message stays
                 db.execute(
                     "UPDATE messages SET queue = ?, source = NULL, visible_at = ?, receives = 0,"
-                    " first_received = NULL, handle = NULL WHERE seq = ?",
-                    (target, now, seq),
+                    f" first_received = NULL, handle = NULL, priority = {MOVED_PRIORITY}"
+                    " WHERE seq = ?",
+                    (target, now, _prioritized(db, target), seq),
                 )
                 moved += 1
             return moved
@@ -652,6 +671,11 @@ class SqliteEngine:
         cutoff = now - int(attributes["MessageRetentionPeriod"])
         db.execute("DELETE FROM messages WHERE queue = ? AND sent < ?", (name, cutoff))
         self._expired_at[name] = now
+
+
+def _prioritized(db: sqlite3.Connection, queue: str) -> bool:
+    row = db.execute("SELECT attributes FROM queues WHERE name = ?", (queue,)).fetchone()
+    return row is not None and "MaxPriority" in json.loads(row[0])
 
 
 def _exists(db: sqlite3.Connection, table: str, name: str) -> bool:
