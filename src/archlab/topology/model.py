@@ -188,14 +188,13 @@ class Edge(Model):
 
 
 class Profile(Model):
-    """How a topology is deployed: its name, the zones, the engine, and the knobs the reviewer
-    reads (dead-letter queues, alarms, ...)."""
+    """How a topology is deployed: its name, the zones, and the knobs the reviewer reads
+    (dead-letter queues, alarms, ...). Replicas are the instance groups' sizes; the engine is
+    the one archlab is configured with (ARCHLAB_MESSAGING_URL)."""
 
     name: str = Field(pattern=NAME)
     description: str = ""
     zones: tuple[str, ...] = ("zone-a", "zone-b")
-    messaging_url: str | None = None
-    """None: the configured engine (ARCHLAB_MESSAGING_URL, or SQLite under ARCHLAB_HOME)."""
     knobs: dict[str, Any] = Field(default_factory=dict)
 
 
