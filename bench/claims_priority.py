@@ -2,12 +2,12 @@
 
 For each design (``two-queues``: car claims in their own autoscaled lane, the rest to a small
 fixed pool; ``priority``: one queue, car claims at priority 9) the supervisor runs the system
-with real worker processes; claimants submit 400 claims a second, one car claim in a hundred: more
-than the other claims' workers can take in either design (20 ms of work each: 50 a second per
-worker; the two-queues design has one for them, the priority design at most five for all). The report gives, per design
-and claim type, the p50/p99 milliseconds from submission to processing -- claims still waiting
-at the end count with their wait so far -- and how many were processed. The target: car claims'
-p99 at most 100 ms in both designs, however deep the other claims' backlog.
+with real worker processes; claimants submit 400 claims a second, one car claim in a hundred:
+more than the other claims' workers can take in either design (20 ms of work each: 50 a second
+per worker; two-queues has one worker for them, priority at most five for all). The report
+gives, per design and claim type, the p50/p99 milliseconds from submission to processing --
+claims still waiting at the end count with their wait so far -- and how many were processed.
+The target: car claims' p99 at most 100 ms in both designs, however deep the backlog.
 
 Prints one JSON object: design -> type -> {"p50_ms", "p99_ms", "processed"}. ``--quick`` runs in
 under 45 s; ``--record`` appends the full figures to docs/benchmarks.md.

@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (under 45 s)")
     parser.add_argument("--record", action="store_true", help="append to docs/benchmarks.md")
     args = parser.parse_args()
-    seconds, drain, warm_up = (3.5, 0.5, 2.5) if args.quick else (15.0, 2.0, 8.0)
+    seconds, drain, warm_up = (3.0, 0.5, 2.0) if args.quick else (15.0, 2.0, 8.0)
     backends = {c: {"work_ms": WORK_MS, "failure_rate": 0} for c in [*COVERAGES, "underwriting"]}
     os.environ["ARCHLAB_PURCHASES_BACKENDS"] = json.dumps(backends)
     results = {design: run_design(design, seconds, drain, warm_up) for design in DESIGNS}
