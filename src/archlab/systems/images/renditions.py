@@ -1,0 +1,104 @@
+"""Renditions: each source image resized for each device, in JPEG, WebP and AVIF, with libvips.
+
+The source is decoded once, straight to the largest width any rendition needs (libvips'
+thumbnail shrinks on load: a 12 MP JPEG decodes at 1/2, 1/4 or 1/8 scale when that is enough),
+rotated upright from its EXIF orientation, converted to 8-bit sRGB (CMYK, 16-bit and
+profile-tagged sources included), and kept in memory; every smaller width is resized from that.
+Nothing is ever upscaled: a rendition wider than the source is made at the source's width, and
+widths that coincide are encoded once. Every rendition is saved without metadata (no EXIF, so
+no GPS position, no camera serial), and JPEG -- which has no transparency -- gets transparent
+areas flattened onto white.
+
+Animated GIFs (and other multi-frame sources) get still renditions of their first frame; the
+original, with its animation, stays available as uploaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyvips
+
+DEFAULT_SIZES = {"thumb": 160, "mobile": 480, "tablet": 1024, "desktop": 1920}
+"""Rendition names and their widths in CSS pixels (at 1x)."""
+DEFAULT_DENSITIES = (1, 2)
+FORMATS = ("jpeg", "webp", "avif")
+MIME = {"jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif"}
+EXTENSION = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+UNBOUNDED_HEIGHT = 10_000_000
+"""Renditions are bounded by width only: a tall image keeps its proportions."""
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    """The size's name (thumb, mobile, ...)."""
+    density: int
+    format: str
+    width: int
+    height: int
+    data: bytes
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.density}x.{EXTENSION[self.format]}"
+
+
+@dataclass(frozen=True)
+class RenditionSet:
+    sizes: dict[str, int]
+    densities: tuple[int, ...] = DEFAULT_DENSITIES
+    formats: tuple[str, ...] = FORMATS
+    jpeg_quality: int = 82
+    webp_quality: int = 80
+    avif_quality: int = 55
+    avif_effort: int = 2
+    """libaom's speed/size trade-off, 0 (fast) to 9: AVIF is by far the slowest encoder."""
+
+    def make(self, source: bytes) -> list[Rendition]:
+        """Every rendition of ``source``; pyvips.Error if it cannot be decoded."""
+        wanted = {
+            (name, d): width * d for name, width in self.sizes.items() for d in self.densities
+        }
+        base = _upright_srgb(source, max(wanted.values()))
+        resized: dict[int, pyvips.Image] = {}
+        renditions = []
+        for (name, density), target in sorted(wanted.items(), key=lambda kv: -kv[1]):
+            width = min(target, base.width)
+            if width not in resized:
+                resized[width] = base if width == base.width else base.resize(width / base.width)
+            image = resized[width]
+            for fmt in self.formats:
+                data = self._encode(image, fmt)
+                renditions.append(Rendition(name, density, fmt, image.width, image.height, data))
+        return renditions
+
+    def _encode(self, image: pyvips.Image, fmt: str) -> bytes:
+        if fmt == "jpeg":
+            flat = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
+            data = flat.jpegsave_buffer(
+                Q=self.jpeg_quality, keep="none", optimize_coding=True, interlace=True
+            )
+        elif fmt == "webp":
+            data = image.webpsave_buffer(Q=self.webp_quality, keep="none")
+        else:
+            data = image.heifsave_buffer(
+                compression="av1", Q=self.avif_quality, effort=self.avif_effort, keep="none"
+            )
+        return bytes(data)
+
+
+DEFAULT_RENDITIONS = RenditionSet(DEFAULT_SIZES)
+
+
+def _upright_srgb(source: bytes, width: int) -> pyvips.Image:
+    """The source decoded once at ``width`` (or its own width, if smaller), upright, 8-bit
+    sRGB, in memory."""
+    image = pyvips.Image.thumbnail_buffer(
+        source, width, height=UNBOUNDED_HEIGHT, size="down", option_string="fail_on=error"
+    )
+    if image.interpretation != "srgb":
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image.copy_memory()
