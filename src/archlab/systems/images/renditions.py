@@ -52,8 +52,9 @@ class RenditionSet:
     jpeg_quality: int = 82
     webp_quality: int = 80
     avif_quality: int = 55
-    avif_effort: int = 2
-    """libaom's speed/size trade-off, 0 (fast) to 9: AVIF is by far the slowest encoder."""
+    avif_effort: int = 1
+    """libaom's effort, 0 (fastest) to 9: AVIF is by far the slowest encoder (a 1920-pixel
+    rendition: 0.18 s at 1, 0.7 s at 2, 4 s at 4 on this machine)."""
 
     def make(self, source: bytes) -> list[Rendition]:
         """Every rendition of ``source``; pyvips.Error if it cannot be decoded."""
@@ -76,9 +77,9 @@ class RenditionSet:
     def _encode(self, image: pyvips.Image, fmt: str) -> bytes:
         if fmt == "jpeg":
             flat = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
-            data = flat.jpegsave_buffer(
-                Q=self.jpeg_quality, keep="none", optimize_coding=True, interlace=True
-            )
+            # Baseline Huffman tables: optimised or progressive coding saves about a tenth of
+            # the bytes but takes three to eight times as long to encode.
+            data = flat.jpegsave_buffer(Q=self.jpeg_quality, keep="none")
         elif fmt == "webp":
             data = image.webpsave_buffer(Q=self.webp_quality, keep="none")
         else:
@@ -93,10 +94,9 @@ DEFAULT_RENDITIONS = RenditionSet(DEFAULT_SIZES)
 
 def _upright_srgb(source: bytes, width: int) -> pyvips.Image:
     """The source decoded once at ``width`` (or its own width, if smaller), upright, 8-bit
-    sRGB, in memory."""
-    image = pyvips.Image.thumbnail_buffer(
-        source, width, height=UNBOUNDED_HEIGHT, size="down", option_string="fail_on=error"
-    )
+    sRGB, in memory. Sources are checked (``formats.inspect``) before they get here, so this
+    decode skips libvips' fail-on-error mode, which costs a quarter more time."""
+    image = pyvips.Image.thumbnail_buffer(source, width, height=UNBOUNDED_HEIGHT, size="down")
     if image.interpretation != "srgb":
         image = image.colourspace("srgb")
     if image.format != "uchar":
