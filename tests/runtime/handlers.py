@@ -47,3 +47,15 @@ def lines(path: str) -> list[str]:
             return file.read().splitlines()
     except FileNotFoundError:
         return []
+
+
+def demo_app() -> Any:
+    """An HTTP service for the runtime tests: answers its pid."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def pid(request: Any) -> JSONResponse:
+        return JSONResponse({"pid": os.getpid()})
+
+    return Starlette(routes=[Route("/pid", pid)])

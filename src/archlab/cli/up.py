@@ -18,9 +18,10 @@ from archlab import settings
 from archlab.cli.inputs import fail, print_json
 from archlab.console import create_app, serve
 from archlab.engines import connect
+from archlab.runtime.services import port_free
 from archlab.runtime.supervisor import Supervisor, queue_status, read_state
 from archlab.systems import available
-from archlab.topology import Topology
+from archlab.topology import Api, Topology
 
 
 def choose(systems: list[str] | None, profile: str | None) -> list[Topology]:
@@ -55,6 +56,10 @@ def up(
     """Run systems: provision their queues, topics and buses, start their workers and functions,
     and keep them running (crashed processes are replaced, pools autoscale) until Ctrl-C."""
     topologies = choose(systems, profile)
+    for topology in topologies:
+        for api in topology.of_kind(Api):
+            if api.app is not None and not port_free(api.port):
+                fail(f"{topology.system}: port {api.port} for {api.id} is in use")
     home = settings.home()
     running = read_state(home)
     if running is not None:

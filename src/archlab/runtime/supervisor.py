@@ -31,8 +31,18 @@ from archlab.runtime.autoscaling import Autoscaler
 from archlab.runtime.functions import FunctionSpec, run_function_host
 from archlab.runtime.processes import CONTEXT, start_process
 from archlab.runtime.provision import provision, resource_name
+from archlab.runtime.services import Service, ServiceSpec
 from archlab.runtime.workers import WorkerPool, WorkerSpec
-from archlab.topology import EventBus, Function, InstanceGroup, Queue, Topic, Topology, Trigger
+from archlab.topology import (
+    Api,
+    EventBus,
+    Function,
+    InstanceGroup,
+    Queue,
+    Topic,
+    Topology,
+    Trigger,
+)
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
@@ -79,6 +89,7 @@ class Supervisor:
         self.engine: MessagingEngine = connect(messaging_url)
         self.pools: dict[str, tuple[str, WorkerPool]] = {}
         self.functions: list[FunctionHost] = []
+        self.services: list[Service] = []
         self.started = time.time()
         self.ready_at: float | None = None
         self.ready = threading.Event()
@@ -93,10 +104,14 @@ class Supervisor:
             provision(topology, self.engine)
             self._start_pools(topology)
             self._start_functions(topology)
+            self._start_services(topology)
         deadline = time.monotonic() + timeout
         for name, (_, pool) in self.pools.items():
             if not pool.wait_ready(deadline):
                 log.warning("%s: not every worker started; the supervisor will replace it", name)
+        for service in self.services:
+            if not service.wait_ready(deadline):
+                log.warning("%s: the service did not start listening", service.spec.name)
         self.ready_at = time.time()
         self.write_state()
         self.ready.set()
@@ -155,6 +170,15 @@ class Supervisor:
             host.start()
             self.functions.append(host)
 
+    def _start_services(self, topology: Topology) -> None:
+        for api in topology.of_kind(Api):
+            if api.app is None:
+                continue
+            service = Service(ServiceSpec(api.id, api.app, api.port), topology.system)
+            service.start()
+            self.services.append(service)
+            self.endpoints[api.id] = service.spec.url
+
     def step(self) -> None:
         """Replace dead processes, autoscale, and write the state."""
         with self._lock:
@@ -173,6 +197,16 @@ class Supervisor:
                     )
                     host.restarts += 1
                     host.start()
+            for service in self.services:
+                assert service.process is not None
+                if not service.process.is_alive():
+                    log.warning(
+                        "service %s exited with %s; restarting",
+                        service.spec.name,
+                        service.process.exitcode,
+                    )
+                    service.restarts += 1
+                    service.start()
         self.write_state()
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
@@ -195,6 +229,8 @@ class Supervisor:
                     if host.process.is_alive():
                         host.process.kill()
                         host.process.join()
+            for service in self.services:
+                service.stop(timeout)
         (self.home / STATE_FILE).unlink(missing_ok=True)
         self.engine.close()
 
@@ -227,6 +263,7 @@ class Supervisor:
             },
             "pools": [{"system": system, **pool.state()} for system, pool in self.pools.values()],
             "functions": [host.state() for host in self.functions],
+            "services": [service.state() for service in self.services],
             "workers": [
                 {"pool": name, "system": system, **worker.state()}
                 for name, (system, pool) in self.pools.items()

@@ -52,9 +52,14 @@ class Service(NodeBase):
 
 
 class Api(NodeBase):
+    """An HTTP API. With ``app`` (``package.module:callable`` returning an ASGI app) the runtime
+    serves it on 127.0.0.1:``port`` and lists it under the node's id in ``endpoints``."""
+
     kind: Literal["api"] = "api"
     placement: Placement = "public"
     routes: tuple[str, ...] = ()
+    app: str | None = Field(default=None, pattern=HANDLER)
+    port: int = Field(default=8081, ge=1, le=65535)
 
 
 class LoadBalancer(NodeBase):
