@@ -1,7 +1,9 @@
 """Where archlab keeps its data and which engines it uses, from the environment.
 
 ``ARCHLAB_HOME`` (default ``./.archlab``) holds the embedded engines' files;
-``ARCHLAB_MESSAGING_URL`` chooses the messaging engine (default: SQLite under the home).
+``ARCHLAB_MESSAGING_URL`` chooses the messaging engine (default: SQLite under the home),
+``ARCHLAB_OBJECTS_URL`` the object store (default: files under the home) and
+``ARCHLAB_TABLES_URL`` the key-value tables (default: SQLite under the home).
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ def home() -> Path:
 
 
 def messaging_url() -> str:
-    url = os.environ.get("ARCHLAB_MESSAGING_URL")
-    if url:
-        return url
     # sqlite:///relative/path, or sqlite:////absolute/path: the path follows the third slash.
-    return f"sqlite:///{home() / 'messaging.db'}"
+    return os.environ.get("ARCHLAB_MESSAGING_URL") or f"sqlite:///{home() / 'messaging.db'}"
+
+
+def objects_url() -> str:
+    return os.environ.get("ARCHLAB_OBJECTS_URL") or f"file:///{home() / 'objects'}"
+
+
+def tables_url() -> str:
+    return os.environ.get("ARCHLAB_TABLES_URL") or f"sqlite:///{home() / 'tables.db'}"
