@@ -111,3 +111,85 @@ class PurgeQueueInProgress(MessagingError):
 
 class InvalidEngineUrl(MessagingError):
     code = "InvalidEngineUrl"
+
+
+# --- the object store (S3) -------------------------------------------------------------------
+
+
+class StorageError(MessagingError):
+    """Base of the object-store errors, each with Amazon S3's code.
+
+    A subclass of MessagingError, whose shape it shares (``code``, ``message``), so that the
+    CLI and the console, which turn any MessagingError into its AWS code, report bucket errors
+    with nothing new; ``except StorageError`` still picks out the object store's own.
+    """
+
+
+class NoSuchBucket(StorageError):
+    code = "NoSuchBucket"
+
+
+class NoSuchKey(StorageError):
+    code = "NoSuchKey"
+
+
+class InvalidRange(StorageError):
+    """The requested range is not satisfiable: it starts at or past the end of the object."""
+
+    code = "InvalidRange"
+
+
+class InvalidBucketName(StorageError):
+    code = "InvalidBucketName"
+
+
+class KeyTooLongError(StorageError):
+    code = "KeyTooLongError"
+
+
+class MetadataTooLarge(StorageError):
+    code = "MetadataTooLarge"
+
+
+class InvalidArgument(StorageError):
+    code = "InvalidArgument"
+
+
+class AccessDenied(StorageError):
+    """A presigned request whose signature does not match, or that has expired."""
+
+    code = "AccessDenied"
+
+
+# --- the key-value table (DynamoDB) ----------------------------------------------------------
+
+
+class TableError(MessagingError):
+    """Base of the table errors, each with Amazon DynamoDB's code.
+
+    Like StorageError, a MessagingError in shape and in fact, so the CLI, the console and
+    ``checks.integer`` handle table errors as they do the others; ``except TableError`` picks
+    out the table's own.
+    """
+
+
+class TableNotFound(TableError):
+    code = "ResourceNotFoundException"
+
+
+class TableInUse(TableError):
+    """A table created again with another key schema."""
+
+    code = "ResourceInUseException"
+
+
+class TableValidation(TableError):
+    """Any malformed request: a bad name, key, value, item size, condition or limit."""
+
+    code = "ValidationException"
+
+
+class ConditionalCheckFailed(TableError):
+    """A write's condition did not hold; nothing was changed."""
+
+    code = "ConditionalCheckFailedException"
