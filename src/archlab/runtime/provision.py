@@ -1,17 +1,24 @@
 """Create what a topology declares -- queues (dead-letter queues first), topics with their
-subscriptions, buses with their rules and targets -- on a messaging engine. Idempotent: running
-it again on the same engine finds everything in place."""
+subscriptions, buses with their rules and targets on a messaging engine; buckets with their
+event notifications and tables on the storage engines. Idempotent: running it again on the same
+engines finds everything in place."""
 
 from __future__ import annotations
 
 from archlab.blocks import EventBus
 from archlab.blocks import Queue as QueueBlock
 from archlab.blocks import Topic as TopicBlock
+from archlab.blocks.bucket import Bucket
 from archlab.blocks.queue import queue_arn
+from archlab.blocks.table import Table
 from archlab.blocks.topic import function_arn
 from archlab.engines.base import MessagingEngine
+from archlab.engines.objectstore import ObjectEngine
+from archlab.engines.tables import TableEngine
+from archlab.topology import Bucket as BucketNode
 from archlab.topology import Edge, Function, Queue, Topic, Topology
 from archlab.topology import EventBus as EventBusNode
+from archlab.topology import Table as TableNode
 
 
 def resource_name(topology: Topology, node_id: str) -> str:
@@ -60,3 +67,40 @@ def _arn(topology: Topology, node_id: str) -> str:
     if isinstance(topology.node(node_id), Function):
         return function_arn(name)
     return queue_arn(name)
+
+
+def needs_storage(topology: Topology) -> bool:
+    return bool(topology.of_kind(BucketNode) or topology.of_kind(TableNode))
+
+
+def provision_storage(
+    topology: Topology,
+    objects: ObjectEngine,
+    tables: TableEngine,
+    messaging: MessagingEngine,
+) -> None:
+    """Create the topology's tables, and its buckets with their object-created notifications
+    (an edge ``publishes`` to a queue, or ``triggers`` a function)."""
+    for table in topology.of_kind(TableNode):
+        Table.create(
+            tables,
+            resource_name(topology, table.id),
+            partition_key=table.partition_key,
+            sort_key=table.sort_key,
+        )
+    for node in topology.of_kind(BucketNode):
+        bucket = Bucket.create(objects, resource_name(topology, node.id), messaging=messaging)
+        queues, functions = [], []
+        for edge in topology.edges_from(node.id):
+            entry: dict[str, object] = {"Events": ["s3:ObjectCreated:*"]}
+            if edge.key_prefix:
+                rules = [{"Name": "prefix", "Value": edge.key_prefix}]
+                entry["Filter"] = {"Key": {"FilterRules": rules}}
+            if edge.kind == "publishes" and isinstance(topology.node(edge.target), Queue):
+                queues.append({**entry, "QueueArn": _arn(topology, edge.target)})
+            elif edge.kind == "triggers" and isinstance(topology.node(edge.target), Function):
+                functions.append({**entry, "LambdaFunctionArn": _arn(topology, edge.target)})
+        if queues or functions:
+            bucket.put_notification_configuration(
+                {"QueueConfigurations": queues, "LambdaFunctionConfigurations": functions}
+            )

@@ -23,18 +23,27 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from archlab import settings
 from archlab.blocks import Queue as QueueBlock
 from archlab.blocks.errors import MessagingError
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
+from archlab.engines.objectstore import connect_objects
+from archlab.engines.tables import connect_tables
 from archlab.runtime.autoscaling import Autoscaler
 from archlab.runtime.functions import FunctionSpec, run_function_host
 from archlab.runtime.processes import CONTEXT, start_process
-from archlab.runtime.provision import provision, resource_name
+from archlab.runtime.provision import (
+    needs_storage,
+    provision,
+    provision_storage,
+    resource_name,
+)
 from archlab.runtime.services import Service, ServiceSpec
 from archlab.runtime.workers import WorkerPool, WorkerSpec
 from archlab.topology import (
     Api,
+    Bucket,
     EventBus,
     Function,
     InstanceGroup,
@@ -81,12 +90,16 @@ class Supervisor:
         home: Path,
         messaging_url: str,
         endpoints: dict[str, str] | None = None,
+        objects_url: str | None = None,
+        tables_url: str | None = None,
     ) -> None:
         self.topologies = topologies
         self.home = home
         self.messaging_url = messaging_url
         self.endpoints = dict(endpoints or {})
         self.engine: MessagingEngine = connect(messaging_url)
+        self.objects_url = objects_url or settings.objects_url()
+        self.tables_url = tables_url or settings.tables_url()
         self.pools: dict[str, tuple[str, WorkerPool]] = {}
         self.functions: list[FunctionHost] = []
         self.services: list[Service] = []
@@ -102,6 +115,9 @@ class Supervisor:
         """Provision and start everything; ready once every worker polls."""
         for topology in self.topologies:
             provision(topology, self.engine)
+            if needs_storage(topology):
+                objects, tables = connect_objects(self.objects_url), connect_tables(self.tables_url)
+                provision_storage(topology, objects, tables, self.engine)
             self._start_pools(topology)
             self._start_functions(topology)
             self._start_services(topology)
@@ -154,7 +170,7 @@ class Supervisor:
                 if isinstance(source, Queue) and edge.kind == "triggers":
                     name = resource_name(topology, source.id)
                     queue_triggers.append((name, edge.trigger or Trigger()))
-                elif isinstance(source, Topic | EventBus):
+                elif isinstance(source, Topic | EventBus | Bucket):
                     pushed = True
             host = FunctionHost(
                 FunctionSpec(

@@ -26,6 +26,6 @@ class System:
 
 def available() -> dict[str, System]:
     """Every system archlab can run, by name."""
-    from archlab.systems import claims, purchases
+    from archlab.systems import claims, images, purchases
 
-    return {system.name: system for system in (purchases.SYSTEM, claims.SYSTEM)}
+    return {system.name: system for system in (purchases.SYSTEM, claims.SYSTEM, images.SYSTEM)}

@@ -179,7 +179,8 @@ class Trigger(Model):
 class Edge(Model):
     """A typed connection. ``subscribes`` goes from a topic or bus to its subscriber, with the
     topic's filter policy or the bus rule's event pattern; ``triggers`` from a queue (or topic,
-    bus) to what it runs."""
+    bus) to what it runs; ``publishes`` from a bucket to a queue carries its object-created
+    events."""
 
     source: str
     target: str
@@ -189,6 +190,8 @@ class Edge(Model):
     event_pattern: dict[str, Any] | None = None
     rule: str | None = Field(default=None, pattern=NAME)
     trigger: Trigger | None = None
+    key_prefix: str | None = None
+    """From a bucket: only objects under this prefix send their events along the edge."""
     label: str = ""
 
 
@@ -245,8 +248,8 @@ class Topology(Model):
             raise ValueError(f"{where}: a bus subscription needs an event_pattern (its rule)")
         if edge.kind == "triggers" and not isinstance(target, Function | InstanceGroup):
             raise ValueError(f"{where}: a trigger runs a function or an instance group")
-        if edge.kind == "triggers" and not isinstance(source, Queue | Topic | EventBus):
-            raise ValueError(f"{where}: a trigger comes from a queue, topic or bus")
+        if edge.kind == "triggers" and not isinstance(source, Queue | Topic | EventBus | Bucket):
+            raise ValueError(f"{where}: a trigger comes from a queue, topic, bus or bucket")
 
     @property
     def nodes_by_id(self) -> dict[str, Node]:
