@@ -85,7 +85,8 @@ def renditions(data: bytes, seconds: float) -> dict[str, float]:
 
 
 def peak_rss_mb(data: bytes, directory: str, sources: int) -> float:
-    """A fresh process making the whole set ``sources`` times: its peak resident memory."""
+    """A fresh process making the whole set ``sources`` times: its peak resident memory, with
+    malloc set up as the runtime sets up its workers (``archlab.runtime.processes``)."""
     path = Path(directory) / "source.jpg"
     path.write_bytes(data)
     code = (
@@ -96,7 +97,8 @@ def peak_rss_mb(data: bytes, directory: str, sources: int) -> float:
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     command = [sys.executable, "-c", code]
-    output = subprocess.run(command, capture_output=True, text=True, check=True)
+    environment = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
     return int(output.stdout.strip()) / 1024  # ru_maxrss is in KiB on Linux
 
 
