@@ -226,3 +226,16 @@ def test_unknown_images_and_bad_queries(world: tuple[TestClient, Catalog, Queue]
     assert client.get(f"/images/{image_id}", params={"device": "toaster"}).status_code == 400
     assert client.get("/images").status_code == 400  # owner is required
     assert client.get("/openapi.json").json()["info"]["title"] == "archlab images"
+
+
+def test_recent_images_for_the_gallery_with_cors(world: tuple[TestClient, Catalog, Queue]) -> None:
+    client, _, _ = world
+    first = upload(client, samples.jpeg(64, 48)).json()["id"]
+    second = upload(client, samples.jpeg(64, 48), owner="bob").json()["id"]
+    listed = client.get("/recent", headers={"Origin": "http://127.0.0.1:8080"})
+    assert [i["id"] for i in listed.json()["images"]] == [second, first]
+    assert listed.headers["access-control-allow-origin"] == "http://127.0.0.1:8080"
+    other = client.get("/recent", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    client.delete(f"/images/{first}")
+    assert [i["id"] for i in client.get("/recent").json()["images"]] == [second]

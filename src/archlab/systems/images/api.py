@@ -8,8 +8,8 @@
 - ``GET /images/{id}`` -- the rendition for the requesting device and formats (see
   ``negotiation``), as bytes or, with ``?delivery=redirect``, a 302 to a presigned URL; with
   ``ETag``, ``Vary``, ``Accept-CH`` and ``Cache-Control``; the original while renditions are
-  pending. ``GET /images/{id}/meta``, ``GET /images?owner=`` (paginated), ``DELETE
-  /images/{id}``.
+  pending. ``GET /images/{id}/meta``, ``GET /images?owner=`` and ``GET /recent`` (paginated,
+  newest first), ``DELETE /images/{id}``. GETs may come from the console's origin (CORS).
 - ``GET``/``PUT /objects/{bucket}/{key}`` -- what presigned URLs point at: the signature and
   expiry are checked before anything is read or written.
 """
@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -58,6 +59,12 @@ def create_app(catalog: Catalog | None = None) -> FastAPI:
 
         catalog = catalog_from_settings()
     app = FastAPI(title="archlab images", version="1")
+    # The console (another port on this machine) shows a gallery straight from this API.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=r"http://(127\.0\.0\.1|localhost)(:\d+)?",
+        allow_methods=["GET"],
+    )
     _errors(app)
     _routes(app, catalog)
     return app
@@ -147,6 +154,16 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
         cursor: str | None = None,
     ) -> dict[str, Any]:
         items, following = catalog.by_owner(owner, limit, cursor)
+        return {"images": [_described(i, request) for i in items], "next_cursor": following}
+
+    @app.get("/recent")
+    def recent(
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Everyone's images, newest first."""
+        items, following = catalog.recent(limit, cursor)
         return {"images": [_described(i, request) for i in items], "next_cursor": following}
 
     @app.get("/images/{image_id}/meta")

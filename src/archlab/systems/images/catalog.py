@@ -4,8 +4,8 @@ Objects follow the notes' location scheme: an original at
 ``originals/{region}/{category}/{image_id}.{ext}`` and its renditions under
 ``renditions/{image_id}/``. The table has one item per image (``pk = image#{id}``,
 ``sk = image``) and, for listing an owner's images newest first, one small item per image in the
-owner's partition (``pk = owner#{owner}``, ``sk = {created}#{id}``) -- DynamoDB's single-table
-pattern, so listing is a key query, not a scan.
+owner's partition (``pk = owner#{owner}``, ``sk = {created}#{id}``) and one in the ``recent``
+partition -- DynamoDB's single-table pattern, so listing is a key query, not a scan.
 
 An upload writes the original first and its metadata item second; the object-created event
 then drives the renditions. Both steps merge into the item rather than replace it, and the
@@ -33,6 +33,9 @@ ORIGINAL = re.compile(
     r"originals/(?P<region>[^/]+)/(?P<category>[^/]+)/(?P<id>[0-9a-f]{32})\.(?P<ext>[a-z]+)"
 )
 OWNER = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
+RECENT = "recent"
+"""The partition listing every image, newest first (a single hot partition is fine for a
+local system; at DynamoDB scale it would be sharded by day)."""
 
 
 class ImageNotFound(LookupError):
@@ -170,7 +173,10 @@ class Catalog:
         return _public(item)
 
     def _index(self, owner: str, image_id: str, created: float) -> None:
-        self.table.put({"pk": f"owner#{owner}", "sk": _index_sort(created, image_id)})
+        """The image in its owner's list and in the list of recent images."""
+        sort = _index_sort(created, image_id)
+        self.table.put({"pk": f"owner#{owner}", "sk": sort})
+        self.table.put({"pk": RECENT, "sk": sort})
 
     def _owner(self, image_id: str) -> str | None:
         item = self.table.get(_key(image_id))
@@ -188,10 +194,19 @@ class Catalog:
         self, owner: str, limit: int, after: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """An owner's images, newest first, ``limit`` at a time; and the cursor for the next."""
-        start = {"pk": f"owner#{owner}", "sk": after} if after else None
-        result = self.table.query(
-            f"owner#{owner}", limit=limit, exclusive_start_key=start, forward=False
-        )
+        return self._listed(f"owner#{owner}", limit, after)
+
+    def recent(
+        self, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Everyone's images, newest first (the console's gallery)."""
+        return self._listed(RECENT, limit, after)
+
+    def _listed(
+        self, partition: str, limit: int, after: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        start = {"pk": partition, "sk": after} if after else None
+        result = self.table.query(partition, limit=limit, exclusive_start_key=start, forward=False)
         items = []
         for entry in result.items:
             image_id = str(entry["sk"]).rsplit("#", 1)[-1]
@@ -211,8 +226,9 @@ class Catalog:
         for start in range(0, len(keys), 1000):
             self.bucket.delete_many(keys[start : start + 1000])
         self.table.delete(_key(image_id))
-        created = float(item.get("created", 0))
-        self.table.delete({"pk": f"owner#{item['owner']}", "sk": _index_sort(created, image_id)})
+        sort = _index_sort(float(item.get("created", 0)), image_id)
+        self.table.delete({"pk": f"owner#{item['owner']}", "sk": sort})
+        self.table.delete({"pk": RECENT, "sk": sort})
 
 
 def _index_sort(created: float, image_id: str) -> str:
