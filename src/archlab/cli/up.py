@@ -182,6 +182,7 @@ def status(
                 "pools": [{k: v for k, v in p.items() if k != "workers"} for p in state["pools"]],
                 "workers": state["workers"],
                 "functions": state["functions"],
+                "services": state.get("services", []),
                 "endpoints": state["endpoints"],
             }
         )
