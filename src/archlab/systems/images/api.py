@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from archlab.systems.images.negotiation import ACCEPT_CH, VARY, BadImageRequest,
 
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 PRESIGN_SECONDS = 900
+READY_CACHE = 1024
 CACHE_CONTROL = "public, max-age=86400"
 PROBLEM = "application/problem+json"
 
@@ -170,9 +172,25 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
     def meta(request: Request, image_id: str) -> dict[str, Any]:
         return _described(catalog.item(image_id), request)
 
+    ready: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    """Items whose renditions are all made: they no longer change (until deleted, which only
+    this service does), so the hot path need not read the table again."""
+
+    def ready_or_fresh(image_id: str) -> dict[str, Any]:
+        if image_id in ready:
+            ready.move_to_end(image_id)
+            return ready[image_id]
+        found = catalog.item(image_id)
+        if found.get("status") == "ready":
+            ready[image_id] = found
+            if len(ready) > READY_CACHE:
+                ready.popitem(last=False)
+        return found
+
     @app.delete("/images/{image_id}", status_code=204)
     def delete(image_id: str) -> Response:
         catalog.delete(image_id)
+        ready.pop(image_id, None)
         return Response(status_code=204)
 
     @app.get("/images/{image_id}")
@@ -180,7 +198,7 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
         """The rendition for this device and these formats."""
         if delivery not in ("bytes", "redirect"):
             raise BadImageRequest("delivery must be bytes or redirect")
-        item = catalog.item(image_id)
+        item = ready_or_fresh(image_id)
         choice = choose(dict(request.headers), dict(request.query_params))
         renditions = item.get("renditions") or []
         index = pick([(r["width"], r["format"]) for r in renditions], choice)
@@ -192,11 +210,10 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
             url = catalog.bucket.presign("GET", key, PRESIGN_SECONDS, f"{request.base_url}objects")
             headers["Cache-Control"] = "private, max-age=60"
             return RedirectResponse(url, status_code=302, headers=headers)
-        info = catalog.bucket.head(key)
-        headers["ETag"] = info.etag
-        if request.headers.get("if-none-match") in (info.etag, "*"):
+        found = catalog.bucket.get(key)  # one read: renditions are small
+        headers["ETag"] = found.etag
+        if request.headers.get("if-none-match") in (found.etag, "*"):
             return Response(status_code=304, headers=headers)
-        found = catalog.bucket.get(key)
         return Response(found.body, media_type=found.content_type, headers=headers)
 
     @app.get("/objects/{bucket}/{key:path}")
