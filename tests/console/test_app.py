@@ -177,3 +177,26 @@ def test_serve_on_a_port_in_use_fails_at_once(app: FastAPI) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError):
             serve(app, port=port)
+
+
+def test_page_has_a_gallery_when_the_images_api_runs(
+    state: dict[str, Any], messaging_url: str, engine: MessagingEngine
+) -> None:
+    state["endpoints"] = {"images": "http://127.0.0.1:8123"}
+    html = TestClient(create_app(lambda: state, messaging_url)).get("/").text
+
+    assert '<section class="card" id="gallery" data-images="http://127.0.0.1:8123">' in html
+    for hook in ('id="gallery-tiles"', 'id="gallery-preview"', 'id="gallery-preview-image"'):
+        assert hook in html
+    for device in ("mobile", "tablet", "desktop"):
+        assert f'data-device="{device}"' in html
+    assert "/recent?limit=12" in html
+    assert "setInterval(refreshGallery, 5000)" in html
+    assert "setInterval(refresh, 1000)" in html
+
+
+def test_page_has_no_gallery_without_the_images_api(client: TestClient) -> None:
+    html = client.get("/").text
+
+    assert 'id="gallery"' not in html
+    assert "refreshGallery" not in html

@@ -5,6 +5,11 @@ Everything is in the page itself — no build step, no framework, no CDN — so 
 offline and on a fresh machine, and what it shows can be read in this one file. The diagrams
 come from :mod:`archlab.console.diagram`; the script polls ``/api/state`` once a second and
 rewrites numbers in place (no reload, so nothing flickers and a scrolled page stays put).
+
+When the ``images`` system serves its API (``endpoints["images"]`` in the supervisor's state),
+a Gallery card shows its newest images, straight from that API (it allows the console's origin
+in CORS), refreshed every five seconds, with a phone / tablet / desktop preview of the one
+selected and the renditions each device would get.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from archlab.console.diagram import render
 from archlab.topology import Topology
 
 POLL_MS = 1000
+GALLERY_MS = 5000
+GALLERY_LIMIT = 12
 
 STYLE = """
 :root {
@@ -66,6 +73,51 @@ button:hover { background: #eaeef2; }
 button:disabled { cursor: wait; opacity: .6; }
 .result { margin-left: 8px; color: var(--muted); font-size: 13px; }
 .result.error { color: var(--alert); }
+
+.gallery { display: flex; flex-wrap: wrap; gap: 20px; align-items: flex-start; }
+.tiles {
+  flex: 1 1 420px; display: grid; gap: 12px;
+  grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
+}
+button.tile {
+  display: block; padding: 0; text-align: left; background: #fff; overflow: hidden;
+  border: 1px solid var(--line); border-radius: 6px; font-size: 12px;
+}
+button.tile:hover { background: #fff; border-color: #8c959f; }
+button.tile.selected { border-color: #0969da; box-shadow: 0 0 0 2px #ddf4ff; }
+.tile .thumb, .tile .placeholder {
+  display: block; width: 100%; aspect-ratio: 4 / 3; object-fit: cover; background: var(--soft);
+}
+.tile .placeholder { display: grid; place-items: center; color: var(--muted); }
+.tile .caption { display: block; padding: 6px 8px; }
+.tile .owner { display: block; font-weight: 600; }
+.tile .size { color: var(--muted); font-variant-numeric: tabular-nums; }
+.status-tag {
+  display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11px; float: right;
+  border: 1px solid var(--line); background: var(--soft); color: var(--muted);
+}
+.status-tag.ready { color: var(--ok); border-color: #4ac26b; background: #dafbe1; }
+.status-tag.pending { color: var(--busy); border-color: #fb8f44; background: var(--busy-soft); }
+.status-tag.rejected { color: var(--alert); border-color: #ff8182; background: var(--alert-soft); }
+.preview { flex: 0 1 560px; min-width: 280px; }
+.preview[hidden] { display: none; }
+.devices { display: flex; margin-bottom: 10px; }
+.devices button { border-radius: 0; margin-left: -1px; }
+.devices button:first-child { border-radius: 6px 0 0 6px; margin-left: 0; }
+.devices button:last-child { border-radius: 0 6px 6px 0; }
+.devices button[aria-pressed="true"] {
+  background: #0969da; border-color: #0969da; color: #fff; position: relative;
+}
+.frame {
+  margin: 0 auto; padding: 8px; background: #24292f; border-radius: 14px; transition: width .2s;
+}
+.frame.mobile { width: 200px; }
+.frame.tablet { width: 360px; }
+.frame.desktop { width: 100%; border-radius: 6px; }
+.frame img { display: block; width: 100%; height: auto; border-radius: 4px; background: #fff; }
+.serves { margin: 10px 0 0; color: var(--muted); font-size: 13px; }
+.serves table { margin-top: 4px; }
+.serves td:nth-child(2), .serves th:nth-child(2) { text-align: left; }
 
 svg .private { fill: #eef3f8; }
 svg .region-label { font-size: 10px; letter-spacing: .08em; fill: #57606a; }
@@ -257,6 +309,159 @@ setInterval(refresh, POLL_MS);
 """
 
 
+GALLERY_SCRIPT = """
+const gallery = document.getElementById("gallery");
+const imagesApi = gallery.dataset.images.replace(/\\/+$/, "");
+const DEVICES = {  // the negotiation's defaults: CSS width x density, in physical pixels
+  mobile: {name: "phone", width: 480 * 2},
+  tablet: {name: "tablet", width: 1024 * 2},
+  desktop: {name: "desktop", width: 1920 * 1},
+};
+const galleryState = {items: new Map(), selected: null, device: "mobile", loading: false};
+const kilobytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} kB`
+  : `${(n / 1048576).toFixed(1)} MB`);
+const imageUrl = (item, query) => `${imagesApi}/images/${encodeURIComponent(item.id)}?${query}`
+  + (item.status === "ready" ? "" : `&v=${item.status}`);  // a pending original is cached
+const shown = (item) => item.status === "ready" || item.status === "pending";
+
+function candidate(renditions, format, width) {
+  // As the server's pick(): the smallest at least `width` wide, else the widest.
+  const same = renditions.filter((r) => r.format === format);
+  if (!same.length) return null;
+  const wide = same.filter((r) => r.width >= width);
+  return wide.length ? wide.reduce((a, b) => (b.width < a.width ? b : a))
+    : same.reduce((a, b) => (b.width >= a.width ? b : a));
+}
+
+function tile(item) {
+  let button = gallery.querySelector(`.tile${select("data-id", item.id)}`);
+  if (!button) {
+    button = document.createElement("button");
+    button.className = "tile";
+    button.dataset.id = item.id;
+    button.innerHTML = '<span class="media"></span><span class="caption">'
+      + '<span class="status-tag"></span><span class="owner"></span>'
+      + '<span class="size"></span></span>';
+    button.addEventListener("click", () => selectImage(item.id));
+  }
+  const media = button.querySelector(".media");
+  if (media.dataset.status !== item.status) {
+    media.dataset.status = item.status;
+    media.replaceChildren();
+    if (shown(item)) {
+      const img = document.createElement("img");
+      img.className = "thumb";
+      img.alt = `image ${item.id} by ${item.owner}`;
+      img.src = imageUrl(item, "w=320");
+      media.append(img);
+    } else {
+      const span = document.createElement("span");
+      span.className = "placeholder";
+      span.textContent = item.status;
+      media.append(span);
+    }
+  }
+  const tag = button.querySelector(".status-tag");
+  tag.className = `status-tag ${item.status}`;
+  tag.textContent = item.status;
+  button.querySelector(".owner").textContent = item.owner || "anonymous";
+  button.querySelector(".size").textContent = item.width
+    ? `${item.width}\u00d7${item.height}` : "\u2013";
+  button.classList.toggle("selected", item.id === galleryState.selected);
+  return button;
+}
+
+function selectImage(id) {
+  galleryState.selected = id;
+  for (const button of gallery.querySelectorAll(".tile")) {
+    button.classList.toggle("selected", button.dataset.id === id);
+  }
+  updatePreview(true);
+}
+
+function updatePreview(force) {
+  const preview = document.getElementById("gallery-preview");
+  const item = galleryState.items.get(galleryState.selected);
+  preview.hidden = !item || !shown(item);
+  if (preview.hidden) return;
+  const device = DEVICES[galleryState.device];
+  for (const button of preview.querySelectorAll("[data-device]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.device === galleryState.device));
+  }
+  const frame = preview.querySelector(".frame");
+  frame.className = `frame ${galleryState.device}`;
+  const img = document.getElementById("gallery-preview-image");
+  const src = imageUrl(item, `device=${galleryState.device}`);
+  if (force || img.getAttribute("src") !== src) {
+    img.alt = `image ${item.id} as a ${device.name} gets it`;
+    img.src = src;
+  }
+  const serves = preview.querySelector(".serves");
+  const renditions = item.renditions || [];
+  const wanted = `A ${device.name} wants ${device.width} px`;
+  if (!renditions.length) {
+    serves.textContent = `${wanted}; renditions are pending, so it gets the original.`;
+    return;
+  }
+  const rows = [["JPEG", "jpeg"], ["AVIF", "avif"]].map(([name, format]) => {
+    const chosen = candidate(renditions, format, device.width);
+    return chosen ? [name, chosen.label, `${chosen.width}\u00d7${chosen.height}`,
+      kilobytes(chosen.bytes)] : [name, "none", "\u2013", "\u2013"];
+  });
+  serves.replaceChildren(`${wanted}; it gets:`);
+  const table = document.createElement("table");
+  table.innerHTML = "<thead><tr><th>format</th><th>rendition</th><th>pixels</th>"
+    + "<th>bytes</th></tr></thead><tbody></tbody>";
+  for (const values of rows) {
+    const tr = table.tBodies[0].insertRow();
+    tr.dataset.format = values[0].toLowerCase();
+    for (const value of values) tr.insertCell().textContent = value;
+  }
+  serves.append(table);
+}
+
+async function refreshGallery() {
+  if (galleryState.loading) return;
+  galleryState.loading = true;
+  const note = document.getElementById("gallery-status");
+  try {
+    const response = await fetch(`${imagesApi}/recent?limit=GALLERY_LIMIT`, {cache: "no-store"});
+    if (!response.ok) throw new Error(response.statusText);
+    const body = await response.json();
+    galleryState.items = new Map(body.images.map((item) => [item.id, item]));
+    if (!galleryState.items.has(galleryState.selected)) {
+      galleryState.selected = (body.images.find(shown) || {}).id || null;
+    }
+    const tiles = document.getElementById("gallery-tiles");
+    body.images.forEach((item, i) => {
+      const button = tile(item);
+      if (tiles.children[i] !== button) tiles.insertBefore(button, tiles.children[i] || null);
+    });
+    while (tiles.children.length > body.images.length) tiles.lastElementChild.remove();
+    note.className = "";
+    note.textContent = body.images.length
+      ? `The ${plural(body.images.length, "newest image")}, from ${imagesApi}.`
+      : `No images yet: upload one with POST ${imagesApi}/images.`;
+    updatePreview(false);
+  } catch (error) {
+    note.className = "alert";
+    note.textContent = `cannot reach the images API at ${imagesApi}`;
+  } finally {
+    galleryState.loading = false;
+  }
+}
+
+for (const button of gallery.querySelectorAll("[data-device]")) {
+  button.addEventListener("click", () => {
+    galleryState.device = button.dataset.device;
+    updatePreview(false);
+  });
+}
+refreshGallery();
+setInterval(refreshGallery, GALLERY_MS);
+"""
+
+
 def page(state: dict[str, Any]) -> str:
     """The whole page for the systems the supervisor's ``state`` names."""
     systems = state.get("systems", {})
@@ -264,6 +469,12 @@ def page(state: dict[str, Any]) -> str:
     if not sections:
         sections = ['<section class="card"><p class="empty">No system is running.</p></section>']
     script = SCRIPT.replace("POLL_MS", str(POLL_MS))
+    images = (state.get("endpoints") or {}).get("images")
+    if images:
+        sections.append(_gallery(images))
+        script += GALLERY_SCRIPT.replace("GALLERY_MS", str(GALLERY_MS)).replace(
+            "GALLERY_LIMIT", str(GALLERY_LIMIT)
+        )
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -300,4 +511,21 @@ def _system(name: str, system: dict[str, Any]) -> str:
         f'<h2>{escape(name)} <span class="profile">· {escape(system["profile"])} profile</span>'
         f"</h2><p>{escape(topology.description)}</p>"
         f'<div class="diagram">{render(topology)}</div></section>'
+    )
+
+
+def _gallery(images: str) -> str:
+    """The Gallery card: its script fills the tiles from ``images``' ``/recent``."""
+    devices = "".join(
+        f'<button type="button" data-device="{device}" aria-pressed="false">{name}</button>'
+        for device, name in (("mobile", "phone"), ("tablet", "tablet"), ("desktop", "desktop"))
+    )
+    return (
+        f'<section class="card" id="gallery" data-images="{escape(images)}">'
+        '<h2>Gallery <span class="profile">· images, newest first</span></h2>'
+        '<p id="gallery-status">loading…</p><div class="gallery">'
+        '<div class="tiles" id="gallery-tiles"></div>'
+        f'<div class="preview" id="gallery-preview" hidden><div class="devices">{devices}</div>'
+        '<div class="frame mobile"><img id="gallery-preview-image" alt=""></div>'
+        '<div class="serves"></div></div></div></section>'
     )
