@@ -804,7 +804,7 @@ def nested(depth: int) -> Any:
         {1: "a"},
         nested(40),
     ],
-    ids=repr,
+    ids=lambda value: type(value).__name__ if type(value) is object else repr(value),
 )
 def test_values_dynamodb_cannot_store(photos: Table, value: Any) -> None:
     with pytest.raises(TableValidation):

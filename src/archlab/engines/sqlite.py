@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from archlab.blocks.errors import (
 )
 from archlab.clock import Clock, SystemClock
 from archlab.engines.base import Archive, BusRule, OutgoingMessage, ReceivedMessage, Subscription
+from archlab.engines.sqlitefile import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queues (
@@ -160,10 +160,8 @@ class SqliteEngine:
         self.path = str(path)
         self.durability = durability
         """"full": every change synced at commit; "sends": only sends (see _transaction)."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._file = SqliteFile(self.path)
         self.clock = clock or SystemClock()
-        self._local = threading.local()
         self._expired_at: dict[str, float] = {}
         with self._transaction() as db:
             for statement in SCHEMA.split(";"):
@@ -172,14 +170,7 @@ class SqliteEngine:
 
     @property
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-            self._local.synchronous = "FULL"
-        return db
+        return self._file.connection
 
     @contextmanager
     def _transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -192,34 +183,12 @@ class SqliteEngine:
         delivery allows it), never lose one. That nearly doubles full cycles per second, at
         the cost of a less even latency (measured in docs/benchmarks.md), so it is opt-in.
         """
-        db = self._db
         level = "FULL" if durable or self.durability == "full" else "NORMAL"
-        if self._local.synchronous != level:
-            db.execute(f"PRAGMA synchronous={level}")
-            self._local.synchronous = level
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._file.write(level) as db:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    @contextmanager
-    def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: a consistent view, without SQLite's write lock."""
-        db = self._db
-        db.execute("BEGIN DEFERRED")
-        try:
-            yield db
-        finally:
-            db.execute("COMMIT")
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._file.close()
 
     # --- queues -------------------------------------------------------------------------------
 
@@ -527,7 +496,7 @@ class SqliteEngine:
 
     def subscriptions(self, topic: str) -> list[Subscription]:
         # Reads take no write lock: publishers and receivers do not wait for each other here.
-        with self._snapshot() as db:
+        with self._file.read() as db:
             self._require_topic(db, topic)
             rows = db.execute(
                 "SELECT id, protocol, endpoint, attributes FROM subscriptions"
@@ -581,7 +550,7 @@ class SqliteEngine:
             )
 
     def rules(self, bus: str) -> list[BusRule]:
-        with self._snapshot() as db:
+        with self._file.read() as db:
             self._require_bus(db, bus)
             rows = db.execute(
                 "SELECT name, pattern, state, targets FROM rules WHERE bus = ? ORDER BY name",

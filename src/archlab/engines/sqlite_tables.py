@@ -30,15 +30,13 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from archlab.blocks.errors import ConditionalCheckFailed, TableInUse, TableNotFound
+from archlab.engines.sqlitefile import SqliteFile
 from archlab.engines.tables import (
     PAGE_BYTES,
     Condition,
@@ -86,56 +84,19 @@ class SqliteTableEngine:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._transaction() as db:
+        self._file = SqliteFile(self.path)
+        with self._file.write() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
 
-    @property
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write, holding SQLite's write lock from its start."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    @contextmanager
-    def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: a consistent view, without the write lock."""
-        db = self._db
-        db.execute("BEGIN DEFERRED")
-        try:
-            yield db
-        finally:
-            db.execute("COMMIT")
-
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._file.close()
 
     # --- tables -------------------------------------------------------------------------------
 
     def create_table(self, name: str, schema: KeySchema) -> None:
-        with self._transaction() as db:
+        with self._file.write() as db:
             row = db.execute("SELECT schema FROM kv_tables WHERE name = ?", (name,)).fetchone()
             if row is not None:
                 if KeySchema(**json.loads(row[0])) != schema:
@@ -147,10 +108,10 @@ class SqliteTableEngine:
             )
 
     def describe_table(self, name: str) -> KeySchema:
-        return _schema(self._db, name)
+        return _schema(self._file.connection, name)
 
     def delete_table(self, name: str) -> None:
-        with self._transaction() as db:
+        with self._file.write() as db:
             _schema(db, name)
             db.execute("DELETE FROM kv_items WHERE tbl = ?", (name,))
             db.execute("DELETE FROM kv_tables WHERE name = ?", (name,))
@@ -160,7 +121,7 @@ class SqliteTableEngine:
     def put_item(
         self, table: str, item: Item, condition: Condition | None, return_old: bool
     ) -> Item | None:
-        with self._transaction() as db:
+        with self._file.write() as db:
             location = _location(_schema(db, table), item)
             old = _read(db, table, location)
             _check(condition, old)
@@ -168,7 +129,7 @@ class SqliteTableEngine:
         return old if return_old else None
 
     def get_item(self, table: str, key: Item) -> Item | None:
-        with self._snapshot() as db:
+        with self._file.read() as db:
             location = _location(_schema(db, table), key)
             return _read(db, table, location)
 
@@ -180,7 +141,7 @@ class SqliteTableEngine:
         remove_attributes: list[str],
         condition: Condition | None,
     ) -> Item:
-        with self._transaction() as db:
+        with self._file.write() as db:
             location = _location(_schema(db, table), key)
             old = _read(db, table, location)
             _check(condition, old)
@@ -194,7 +155,7 @@ class SqliteTableEngine:
     def delete_item(
         self, table: str, key: Item, condition: Condition | None, return_old: bool
     ) -> Item | None:
-        with self._transaction() as db:
+        with self._file.write() as db:
             location = _location(_schema(db, table), key)
             old = _read(db, table, location)
             _check(condition, old)
@@ -215,7 +176,7 @@ class SqliteTableEngine:
         forward: bool,
     ) -> QueryResult:
         clauses, parameters = _sort_clauses(sort)
-        with self._snapshot() as db:
+        with self._file.read() as db:
             schema = _schema(db, table)
             if exclusive_start_key is not None:
                 clauses += " AND sk > ?" if forward else " AND sk < ?"
@@ -228,7 +189,7 @@ class SqliteTableEngine:
             return _page(db.execute(sql, arguments), schema, limit)
 
     def scan(self, table: str, limit: int | None, exclusive_start_key: Item | None) -> QueryResult:
-        with self._snapshot() as db:
+        with self._file.read() as db:
             schema = _schema(db, table)
             after = ""
             parameters: list[Any] = [table]

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from archlab.engines.sqlitefile import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submitted (
@@ -46,23 +47,18 @@ class WorkLedger:
         self.path = path
         self.submitted_label = submitted_label
         """What the report calls the submitted count ("published", for purchases)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._db:
-            self._db.executescript(SCHEMA)
+        self._file = SqliteFile(path)
+        with self._file.write() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
-        return db
+        return self._file.connection
 
     def submitted(self, items: list[Item]) -> None:
-        with self._db as db:
+        with self._file.write() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO submitted VALUES (?, ?, ?)",
                 [(i.id, i.kind, i.submitted_at) for i in items],
@@ -70,7 +66,7 @@ class WorkLedger:
 
     def processed(self, item: Item, at: float, worker: int) -> bool:
         """Record the processing; False (and a duplicate recorded) if it was already done."""
-        with self._db as db:
+        with self._file.write() as db:
             inserted = db.execute(
                 "INSERT OR IGNORE INTO processed VALUES (?, ?, ?, ?, ?)",
                 (item.id, item.kind, item.submitted_at, at, worker),
@@ -82,7 +78,7 @@ class WorkLedger:
         return bool(inserted)
 
     def dead_lettered(self, item: Item, at: float) -> None:
-        with self._db as db:
+        with self._file.write() as db:
             db.execute(
                 "INSERT OR IGNORE INTO dead_lettered VALUES (?, ?, ?)", (item.id, item.kind, at)
             )
@@ -149,15 +145,12 @@ class WorkLedger:
         return int(self._db.execute("SELECT count(*) FROM duplicates").fetchone()[0])
 
     def reset(self) -> None:
-        with self._db as db:
+        with self._file.write() as db:
             for table in TABLES:
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._file.close()
 
 
 def percentile(values: list[float], q: float) -> float | None:
