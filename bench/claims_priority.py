@@ -17,32 +17,26 @@ under 45 s; ``--record`` appends the full figures to docs/benchmarks.md.
 
 from __future__ import annotations
 
-import sys
+# isort: off
+import benchkit  # first: it moves bench/ to the end of the import path
+
+# isort: on
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-# bench/queue.py shares its name with the standard library's queue module, which the runtime
-# imports: take this folder off the import path so that the standard one is found.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+from archlab.engines import connect
+from archlab.runtime.supervisor import supervised
+from archlab.systems.claims.ledger import Ledger
+from archlab.systems.claims.submitter import Submitter, claims
+from archlab.systems.claims.topology import PROFILES
+from archlab.systems.pacing import pace
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-from archlab.engines import connect  # noqa: E402
-from archlab.runtime.supervisor import supervised  # noqa: E402
-from archlab.systems.claims.ledger import Ledger  # noqa: E402
-from archlab.systems.claims.submitter import Submitter, claims  # noqa: E402
-from archlab.systems.claims.topology import PROFILES  # noqa: E402
-from archlab.systems.pacing import pace  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 RATE = 400.0
 """Claims per second, all types."""
 CAR_SHARE = 0.01
@@ -77,27 +71,18 @@ def run_design(design: str, seconds: float, drain: float) -> dict[str, Any]:
 
 
 def record(report: dict[str, Any]) -> None:
-    lines = [
-        "",
-        f"### Claims priority — {report['date']}",
-        "",
-        f"- Machine: {report['machine']}",
-        f"- Command: `{report['command']}`",
-        f"- {report['seconds']:g} s at {RATE:g} claims/s, one car claim in"
-        f" {1 / CAR_SHARE:g}, {WORK_MS} ms of work per claim.",
-        "",
-        "| design | type | p50 ms | p99 ms | processed |",
-        "|---|---|---:|---:|---:|",
-    ]
+    note = (
+        f"{report['seconds']:g} s at {RATE:g} claims/s, one car claim in {1 / CAR_SHARE:g},"
+        f" {WORK_MS} ms of work per claim."
+    )
+    lines = ["| design | type | p50 ms | p99 ms | processed |", "|---|---|---:|---:|---:|"]
     for design in PROFILES:
         for kind, row in report[design].items():
             lines.append(
                 f"| {design} | {kind} | {row['p50_ms']:,.1f} | {row['p99_ms']:,.1f} |"
                 f" {row['processed']:,} |"
             )
-    lines.append("")
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as doc:
-        doc.write("\n".join(lines))
+    benchkit.append_record("Claims priority", report, [note], lines)
 
 
 def main() -> None:
@@ -109,10 +94,7 @@ def main() -> None:
     work = {"work_ms": WORK_MS, "failure_rate": 0}
     os.environ["ARCHLAB_CLAIMS_BACKENDS"] = json.dumps({"car": work, "other": work})
     report: dict[str, Any] = {
-        "benchmark": "claims_priority",
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{multiprocessing.cpu_count()} cores, Python {sys.version.split()[0]}",
-        "command": "uv run python bench/claims_priority.py " + " ".join(sys.argv[1:]),
+        **benchkit.report("claims_priority", "uv run python bench/claims_priority.py"),
         "seconds": seconds,
     }
     report.update({design: run_design(design, seconds, drain) for design in PROFILES})

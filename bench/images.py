@@ -20,40 +20,35 @@ docs/benchmarks.md.
 
 from __future__ import annotations
 
+# isort: off
+import benchkit  # first: it moves bench/ to the end of the import path
+
+# isort: on
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
-# bench/queue.py shares its name with the standard library's queue module, which the runtime
-# imports: take this folder off the import path so that the standard one is found.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+import httpx
+import pyvips
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from typing import Any  # noqa: E402
+from archlab.runtime.supervisor import supervised
+from archlab.systems.images.formats import ImageRejected, inspect
+from archlab.systems.images.renditions import DEFAULT_RENDITIONS, RenditionSet
+from archlab.systems.images.topology import files
 
-import httpx  # noqa: E402
-import pyvips  # noqa: E402
-
-from archlab.runtime.supervisor import supervised  # noqa: E402
-from archlab.systems.images.formats import ImageRejected, inspect  # noqa: E402
-from archlab.systems.images.renditions import DEFAULT_RENDITIONS, RenditionSet  # noqa: E402
-from archlab.systems.images.topology import files  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 THREE = {"thumb": 160, "mobile": 480, "tablet": 1024}
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 
@@ -201,22 +196,11 @@ def python_clients(url: str, seconds: float, clients: int = 4) -> dict[str, floa
 
 
 def record(report: dict[str, Any]) -> None:
-    lines = [
-        "",
-        f"### Images — {report['date']}",
-        "",
-        f"- Machine: {report['machine']}",
-        f"- Command: `{report['command']}`",
-        "- Source: 4000 x 3000 Gaussian noise, JPEG quality 90"
-        f" ({report['source_bytes'] / 1e6:.1f} MB).",
-        "",
-        "| measure | value |",
-        "|---|---:|",
-        *(f"| {key} | {value:,.2f} |" for key, value in report["figures"].items()),
-        "",
-    ]
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as doc:
-        doc.write("\n".join(lines))
+    source = (
+        "Source: 4000 x 3000 Gaussian noise, JPEG quality 90"
+        f" ({report['source_bytes'] / 1e6:.1f} MB)."
+    )
+    benchkit.append_record("Images", report, [source], benchkit.figures_table(report["figures"]))
 
 
 def main() -> None:
@@ -233,10 +217,7 @@ def main() -> None:
         figures["worker_peak_rss_mb"] = peak_rss_mb(data, directory, 2 if args.quick else 5)
         figures.update(running_system(data, uploads, seconds, directory))
     report = {
-        "benchmark": "images",
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{multiprocessing.cpu_count()} cores, Python {sys.version.split()[0]}",
-        "command": "uv run python bench/images.py " + " ".join(sys.argv[1:]),
+        **benchkit.report("images", "uv run python bench/images.py"),
         "source_bytes": len(data),
         "figures": {key: round(value, 2) for key, value in figures.items()},
     }

@@ -24,32 +24,26 @@ p99 under the flood over their unloaded p99. ``--quick`` runs in under 45 s;
 
 from __future__ import annotations
 
-import sys
+# isort: off
+import benchkit  # first: it moves bench/ to the end of the import path
+
+# isort: on
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-# bench/queue.py shares its name with the standard library's queue module, which the runtime
-# imports: take this folder off the import path so that the standard one is found.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+from archlab.engines import connect
+from archlab.runtime.supervisor import supervised
+from archlab.systems.pacing import pace
+from archlab.systems.purchases.ledger import Ledger
+from archlab.systems.purchases.publisher import Publisher, purchases
+from archlab.systems.purchases.topology import COVERAGES, PROFILES
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
-
-from archlab.engines import connect  # noqa: E402
-from archlab.runtime.supervisor import supervised  # noqa: E402
-from archlab.systems.pacing import pace  # noqa: E402
-from archlab.systems.purchases.ledger import Ledger  # noqa: E402
-from archlab.systems.purchases.publisher import Publisher, purchases  # noqa: E402
-from archlab.systems.purchases.topology import COVERAGES, PROFILES  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 WORK_MS = 80
 BASE_RATE = 10.0
 """Purchases per second of each coverage type."""
@@ -108,15 +102,11 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def record(report: dict[str, Any]) -> None:
+    note = (
+        f"{report['seconds_per_phase']:g} s per phase, base {BASE_RATE:g}/s per type, car"
+        f" flood x{FLOOD}, {WORK_MS} ms of work per purchase."
+    )
     lines = [
-        "",
-        f"### Purchases trade-off — {report['date']}",
-        "",
-        f"- Machine: {report['machine']}",
-        f"- Command: `{report['command']}`",
-        f"- {report['seconds_per_phase']:g} s per phase, base {BASE_RATE:g}/s per type, car"
-        f" flood x{FLOOD}, {WORK_MS} ms of work per purchase.",
-        "",
         "| design | type | unloaded p50 ms | unloaded p99 ms | flood p50 ms | flood p99 ms |"
         " processed in flood |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -134,9 +124,7 @@ def record(report: dict[str, Any]) -> None:
     lines += ["", "Quiet types' worst p99 under the flood, over unloaded:", ""]
     for design, row in report["summary"].items():
         lines.append(f"- {design}: {row['quiet_p99_flood_over_unloaded_worst']:g}x")
-    lines.append("")
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as doc:
-        doc.write("\n".join(lines))
+    benchkit.append_record("Purchases trade-off", report, [note], lines)
 
 
 def main() -> None:
@@ -149,10 +137,7 @@ def main() -> None:
     os.environ["ARCHLAB_PURCHASES_BACKENDS"] = json.dumps(backends)
     results = {design: run_design(design, seconds, drain, warm_up) for design in DESIGNS}
     report: dict[str, Any] = {
-        "benchmark": "purchases_tradeoff",
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{multiprocessing.cpu_count()} cores, Python {sys.version.split()[0]}",
-        "command": "uv run python bench/purchases_tradeoff.py " + " ".join(sys.argv[1:]),
+        **benchkit.report("purchases_tradeoff", "uv run python bench/purchases_tradeoff.py"),
         "seconds_per_phase": seconds,
         "summary": summary(results),
         "unloaded": {design: phases["unloaded"] for design, phases in results.items()},

@@ -18,26 +18,20 @@ figures to docs/benchmarks.md.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+# isort: off
+import benchkit  # first: it moves bench/ to the end of the import path
 
-# This file shares its name with the standard library's queue module, which multiprocessing
-# imports: take this folder off the import path so that the standard one is found.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+# isort: on
+import argparse
+import json
+import multiprocessing
+import tempfile
+import time
+from typing import Any
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
+from archlab.blocks import Queue
+from archlab.engines import connect
 
-from archlab.blocks import Queue  # noqa: E402
-from archlab.engines import connect  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 BODY = "x" * 1024
 
 
@@ -205,22 +199,8 @@ def persist_queue(directory: str, seconds: float) -> float:
 
 
 def record(report: dict[str, Any]) -> None:
-    figures = report["figures"]
-    lines = [
-        "",
-        f"### Queue — {report['date']}",
-        "",
-        f"- Machine: {report['machine']}",
-        f"- Command: `{report['command']}`",
-        f"- Each figure measured for {report['seconds_per_figure']:g} s.",
-        "",
-        "| measure | value |",
-        "|---|---:|",
-        *(f"| {key} | {value:,.2f} |" for key, value in figures.items()),
-        "",
-    ]
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as doc:
-        doc.write("\n".join(lines))
+    note = f"Each figure measured for {report['seconds_per_figure']:g} s."
+    benchkit.append_record("Queue", report, [note], benchkit.figures_table(report["figures"]))
 
 
 def main() -> None:
@@ -247,10 +227,7 @@ def main() -> None:
         figures["sqlite_commit_per_s"] = sqlite_commits(directory, seconds)
     figures["cycle_vs_persistqueue"] = figures["cycle_per_s"] / figures["persistqueue_cycle_per_s"]
     report = {
-        "benchmark": "queue",
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{multiprocessing.cpu_count()} cores, Python {sys.version.split()[0]}",
-        "command": "uv run --group bench python bench/queue.py " + " ".join(sys.argv[1:]),
+        **benchkit.report("queue", "uv run --group bench python bench/queue.py"),
         "seconds_per_figure": seconds,
         "figures": {key: round(value, 2) for key, value in figures.items()},
     }
