@@ -11,11 +11,15 @@ start.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # glibc gives each thread that allocates its own malloc arena, and libvips' threads make many:
 # memory freed in one arena is not reused by the next image, so a worker making renditions grew
@@ -44,3 +48,49 @@ def _with_environment(environment: dict[str, str], target: Callable[..., None], 
     os.environ.clear()
     os.environ.update(environment)
     target(*args)
+
+
+class Supervised:
+    """A process the supervisor keeps alive: started with a stop event as its last argument,
+    restarted when it dies, stopped on request (asked first, killed if it does not stop)."""
+
+    kind = "process"
+
+    def __init__(self, name: str, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.name = name
+        self._target = target
+        self._args = args
+        self.process: BaseProcess | None = None
+        self.stop_event: Event | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.stop_event = CONTEXT.Event()
+        self.process = start_process(
+            self._target, (*self._args, self.stop_event), f"archlab-{self.kind}-{self.name}"
+        )
+
+    def restart_if_dead(self) -> None:
+        assert self.process is not None
+        if self.process.is_alive():
+            return
+        log.warning("%s %s exited with %s; restarting", self.kind, self.name, self.process.exitcode)
+        self.restarts += 1
+        self.start()
+
+    def stop(self, timeout: float) -> None:
+        if self.stop_event is None or self.process is None:
+            return
+        self.stop_event.set()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+    def state(self) -> dict[str, Any]:
+        assert self.process is not None
+        return {
+            "pid": self.process.pid,
+            "alive": self.process.is_alive(),
+            "restarts": self.restarts,
+        }

@@ -14,12 +14,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 
 from archlab.runtime.handlers import load_handler
-from archlab.runtime.processes import CONTEXT, start_process
+from archlab.runtime.processes import Supervised
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
@@ -68,19 +67,15 @@ def run_service(spec: ServiceSpec, stop: Event) -> None:
     server.run()
 
 
-@dataclass
-class Service:
-    spec: ServiceSpec
-    system: str
-    process: BaseProcess | None = None
-    stop_event: Event | None = None
-    restarts: int = 0
+class Service(Supervised):
+    """An api node's process."""
 
-    def start(self) -> None:
-        self.stop_event = CONTEXT.Event()
-        self.process = start_process(
-            run_service, (self.spec, self.stop_event), f"archlab-api-{self.spec.name}"
-        )
+    kind = "api"
+
+    def __init__(self, spec: ServiceSpec, system: str) -> None:
+        super().__init__(spec.name, run_service, (spec,))
+        self.spec = spec
+        self.system = system
 
     def wait_ready(self, deadline: float) -> bool:
         """Wait until the port accepts connections (or the process died, or the deadline)."""
@@ -95,22 +90,10 @@ class Service:
             time.sleep(0.05)
         return False
 
-    def stop(self, timeout: float) -> None:
-        if self.stop_event is None or self.process is None:
-            return
-        self.stop_event.set()
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
     def state(self) -> dict[str, Any]:
-        assert self.process is not None
         return {
             "service": self.spec.name,
             "system": self.system,
             "url": self.spec.url,
-            "pid": self.process.pid,
-            "alive": self.process.is_alive(),
-            "restarts": self.restarts,
+            **super().state(),
         }

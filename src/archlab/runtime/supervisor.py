@@ -17,9 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +29,7 @@ from archlab.engines.objectstore import connect_objects
 from archlab.engines.tables import connect_tables
 from archlab.runtime.autoscaling import Autoscaler
 from archlab.runtime.functions import FunctionSpec, run_function_host
-from archlab.runtime.processes import CONTEXT, start_process
+from archlab.runtime.processes import Supervised
 from archlab.runtime.provision import (
     needs_storage,
     provision,
@@ -57,29 +54,18 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
 
 
-@dataclass
-class FunctionHost:
-    spec: FunctionSpec
-    system: str
-    process: BaseProcess | None = None
-    stop: Event | None = None
-    restarts: int = 0
+class FunctionHost(Supervised):
+    """A function's host process."""
 
-    def start(self) -> None:
-        self.stop = CONTEXT.Event()
-        self.process = start_process(
-            run_function_host, (self.spec, self.stop), f"archlab-fn-{self.spec.name}"
-        )
+    kind = "fn"
+
+    def __init__(self, spec: FunctionSpec, system: str) -> None:
+        super().__init__(spec.name, run_function_host, (spec,))
+        self.spec = spec
+        self.system = system
 
     def state(self) -> dict[str, Any]:
-        assert self.process is not None
-        return {
-            "function": self.spec.name,
-            "system": self.system,
-            "pid": self.process.pid,
-            "alive": self.process.is_alive(),
-            "restarts": self.restarts,
-        }
+        return {"function": self.spec.name, "system": self.system, **super().state()}
 
 
 class Supervisor:
@@ -203,26 +189,8 @@ class Supervisor:
                 if pool.autoscaler is not None:
                     visible = self.engine.queue_metrics(pool.spec.queue)
                     pool.scale(visible["ApproximateNumberOfMessages"])
-            for host in self.functions:
-                assert host.process is not None
-                if not host.process.is_alive():
-                    log.warning(
-                        "function %s host exited with %s; restarting",
-                        host.spec.name,
-                        host.process.exitcode,
-                    )
-                    host.restarts += 1
-                    host.start()
-            for service in self.services:
-                assert service.process is not None
-                if not service.process.is_alive():
-                    log.warning(
-                        "service %s exited with %s; restarting",
-                        service.spec.name,
-                        service.process.exitcode,
-                    )
-                    service.restarts += 1
-                    service.start()
+            for child in [*self.functions, *self.services]:
+                child.restart_if_dead()
         self.write_state()
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
@@ -238,15 +206,8 @@ class Supervisor:
         with self._lock:
             for _, pool in self.pools.values():
                 pool.stop(timeout)
-            for host in self.functions:
-                if host.stop is not None and host.process is not None:
-                    host.stop.set()
-                    host.process.join(timeout)
-                    if host.process.is_alive():
-                        host.process.kill()
-                        host.process.join()
-            for service in self.services:
-                service.stop(timeout)
+            for child in [*self.functions, *self.services]:
+                child.stop(timeout)
         (self.home / STATE_FILE).unlink(missing_ok=True)
         self.engine.close()
 
