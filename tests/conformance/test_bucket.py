@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -41,6 +42,7 @@ from archlab.engines.objectstore import ObjectEngine, connect_objects
 
 ENGINES: dict[str, Callable[[Path], str]] = {
     "file": lambda tmp_path: f"file:///{tmp_path}/objects",
+    "sqlite": lambda tmp_path: f"sqlite:///{tmp_path}/objects.db",
 }
 SIGNING_KEY = b"k" * 32
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:thumbnailer"
@@ -910,6 +912,20 @@ class TestFileUrls:
             connect_objects(url)
 
 
+class TestSqliteUrls:
+    def test_objects_live_in_the_named_database(self, tmp_path: Path) -> None:
+        Bucket.create(connect_objects(f"sqlite:///{tmp_path}/db.sqlite"), "images").put("k", b"x")
+        assert (tmp_path / "db.sqlite").is_file()
+        assert not (tmp_path / "images").exists()
+
+    @pytest.mark.parametrize(
+        "url", ["sqlite://host/db", "sqlite:///", "sqlite://", "sqlite:///x.db?mode=ro"]
+    )
+    def test_invalid_urls(self, url: str) -> None:
+        with pytest.raises(InvalidEngineUrl, match="sqlite"):
+            connect_objects(url)
+
+
 def test_every_error_carries_s3s_code() -> None:
     codes = {
         NoSuchBucket: "NoSuchBucket",
@@ -927,6 +943,33 @@ def test_every_error_carries_s3s_code() -> None:
 
 
 # --- real processes --------------------------------------------------------------------------
+
+
+def test_an_acknowledged_put_survives_sigkill(objects_url: str) -> None:
+    """A process puts objects and reports each one the engine acknowledged; it is SIGKILLed
+    mid-stream: every acknowledged object is there, whole."""
+    bucket = Bucket.create(connect_objects(objects_url), "images")
+    code = textwrap.dedent(
+        f"""
+        import itertools
+        from archlab.blocks.bucket import Bucket
+        from archlab.engines.objectstore import connect_objects
+        bucket = Bucket(connect_objects({objects_url!r}), "images")
+        for n in itertools.count():
+            bucket.put(f"photo-{{n}}", str(n).encode() * 10_000)
+            print(n, flush=True)
+        """
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    acknowledged = [int(writer.stdout.readline()) for _ in range(30)]
+    writer.send_signal(signal.SIGKILL)
+    acknowledged += [int(line) for line in writer.stdout.read().split()]
+    writer.wait(timeout=10)
+    for n in acknowledged:
+        assert bucket.get(f"photo-{n}").body == str(n).encode() * 10_000
+    listed = [int(key.removeprefix("photo-")) for key in keys(bucket.list())]
+    assert set(acknowledged) <= set(listed) <= set(acknowledged) | {max(acknowledged) + 1}
 
 
 def test_a_reader_never_sees_a_torn_object(objects_url: str) -> None:

@@ -43,8 +43,6 @@ outlives its last object; a put that finds a directory removed under it makes it
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import heapq
 import json
@@ -55,9 +53,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from archlab.blocks.errors import InvalidArgument, InvalidRange, NoSuchBucket, NoSuchKey
+from archlab.blocks.errors import InvalidRange, NoSuchBucket, NoSuchKey
 from archlab.clock import Clock, SystemClock
-from archlab.engines.objectstore import ObjectInfo, ObjectPage, ObjectSummary
+from archlab.engines.objectstore import (
+    ObjectInfo,
+    ObjectPage,
+    ObjectSummary,
+    listing_token,
+    resume_point,
+)
 
 OBJECT = "%obj"
 CONTINUED = "%more"
@@ -71,8 +75,6 @@ FORMAT = 1
 HEADER_LIMIT = 64 * 1024
 MAKE_DIRECTORY_ATTEMPTS = 100
 """A put retries this often when concurrent deletes keep removing its emptied directory."""
-TOKEN_KINDS = {b"K": False, b"P": True}
-"""A continuation token's first byte: it follows a key, or a common prefix."""
 
 ENCODED = re.compile(r"(?:[^%]|%[0-9A-F]{2})*", re.DOTALL)
 ESCAPE = re.compile(r"%([0-9A-F]{2})")
@@ -141,7 +143,7 @@ class FileObjectEngine:
             self._bucket(bucket),
             prefix.encode(),
             delimiter.encode() if delimiter else None,
-            _resume_point(token),
+            resume_point(token),
         )
         contents: list[ObjectSummary] = []
         prefixes: list[str] = []
@@ -151,10 +153,10 @@ class FileObjectEngine:
                 return ObjectPage(contents, prefixes, token)
             if isinstance(found, str):
                 prefixes.append(found)
-                token = _token(b"P", found)
+                token = listing_token(b"P", found)
             else:
                 contents.append(found)
-                token = _token(b"K", found.key)
+                token = listing_token(b"K", found.key)
         return ObjectPage(contents, prefixes, None)
 
     def delete_object(self, bucket: str, key: str) -> None:
@@ -423,21 +425,3 @@ def _summary(path: str, key: str) -> ObjectSummary | None:
     except FileNotFoundError:
         return None
     return ObjectSummary(info.key, info.size, info.etag, info.last_modified)
-
-
-def _token(kind: bytes, text: str) -> str:
-    """The continuation token of a page that ended with this key (K) or common prefix (P)."""
-    return base64.urlsafe_b64encode(kind + text.encode()).decode()
-
-
-def _resume_point(token: str | None) -> tuple[bytes, bool] | None:
-    if token is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token.encode())
-        raw[1:].decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raw = b""
-    if raw[:1] not in TOKEN_KINDS:
-        raise InvalidArgument("The continuation token provided is incorrect")
-    return raw[1:], TOKEN_KINDS[raw[:1]]

@@ -10,14 +10,21 @@ engine that made them reads, so an S3 engine can hand out S3's own.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from archlab.blocks.errors import InvalidEngineUrl
+from archlab.blocks.errors import InvalidArgument, InvalidEngineUrl
 from archlab.clock import Clock
 
-SCHEMES = {"file": "file:///relative/path or file:////absolute/path"}
+SCHEMES = {
+    "file": "file:///relative/path or file:////absolute/path",
+    "sqlite": "sqlite:///path/to/database.db (objects as BLOBs in a database)",
+}
+TOKEN_KINDS = {b"K": False, b"P": True}
+"""A continuation token's first byte: the page ended with a key, or with a common prefix."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,26 @@ class ObjectEngine(Protocol):
     def close(self) -> None: ...
 
 
+def listing_token(kind: bytes, text: str) -> str:
+    """The continuation token of a page that ended with this key (K) or common prefix (P)."""
+    return base64.urlsafe_b64encode(kind + text.encode()).decode()
+
+
+def resume_point(token: str | None) -> tuple[bytes, bool] | None:
+    """Where a listing resumes: after this key, or (flag set) after every key under this
+    common prefix. InvalidArgument, as S3 answers, for a token no engine of ours made."""
+    if token is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token.encode())
+        raw[1:].decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raw = b""
+    if raw[:1] not in TOKEN_KINDS:
+        raise InvalidArgument("The continuation token provided is incorrect")
+    return raw[1:], TOKEN_KINDS[raw[:1]]
+
+
 def connect_objects(url: str, clock: Clock | None = None) -> ObjectEngine:
     """The object engine an URL names.
 
@@ -102,8 +129,13 @@ def connect_objects(url: str, clock: Clock | None = None) -> ObjectEngine:
         known = ", ".join(SCHEMES.values())
         raise InvalidEngineUrl(f"{url!r} names no object engine; use {known}")
     if parts.netloc or parts.query or parts.fragment or parts.path in ("", "/"):
-        raise InvalidEngineUrl(f"{url!r}: a file URL is {SCHEMES['file']}, without options")
-    # Imported here: the file engine imports this module's types.
+        scheme = parts.scheme
+        raise InvalidEngineUrl(f"{url!r}: a {scheme} URL is {SCHEMES[scheme]}, without options")
+    # Imported here: the engines import this module's types.
+    if parts.scheme == "sqlite":
+        from archlab.engines.sqlite_objects import SqliteObjectEngine
+
+        return SqliteObjectEngine(parts.path[1:], clock=clock)
     from archlab.engines.files import FileObjectEngine
 
     return FileObjectEngine(parts.path[1:], clock=clock)
