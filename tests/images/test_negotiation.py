@@ -7,7 +7,7 @@ import pytest
 from archlab.systems.images.negotiation import (
     BadImageRequest,
     Choice,
-    best_format,
+    accepted_formats,
     choose,
     device_class,
     pick,
@@ -81,13 +81,43 @@ def test_bad_query_parameters(query: dict[str, str]) -> None:
     ],
 )
 def test_format_from_accept(accept: str, fmt: str) -> None:
-    assert best_format(accept) == fmt
+    formats = accepted_formats(accept)
+    assert formats[0] == fmt and formats[-1] == "jpeg"
+
+
+def test_every_accepted_format_in_order() -> None:
+    assert accepted_formats("image/webp,image/avif") == ("avif", "webp", "jpeg")
+    assert accepted_formats("image/webp") == ("webp", "jpeg")
+    assert accepted_formats("") == ("jpeg",)
+
+
+AVIF_CLIENT = ("avif", "webp", "jpeg")
+
+
+def choice(width: int, formats: tuple[str, ...]) -> Choice:
+    return Choice(width, formats, "mobile", "")
 
 
 def test_pick_the_smallest_wide_enough_else_the_widest() -> None:
     available = [(160, "jpeg"), (480, "jpeg"), (960, "jpeg"), (480, "webp"), (960, "webp")]
-    assert pick(available, Choice(500, "webp", "mobile", "")) == 4
-    assert pick(available, Choice(400, "jpeg", "mobile", "")) == 1
-    assert pick(available, Choice(5000, "jpeg", "desktop", "")) == 2
-    assert pick(available, Choice(100, "avif", "mobile", "")) == 0  # no AVIF yet: JPEG
-    assert pick([], Choice(100, "jpeg", "mobile", "")) is None
+    assert pick(available, choice(500, ("webp", "jpeg"))) == 4
+    assert pick(available, choice(400, ("jpeg",))) == 1
+    assert pick(available, choice(5000, ("jpeg",))) == 2
+    assert pick(available, choice(100, AVIF_CLIENT)) == 3  # no AVIF yet: the next accepted
+    assert pick([(160, "jpeg")], choice(100, AVIF_CLIENT)) == 0
+    assert pick([], choice(100, ("jpeg",))) is None
+
+
+def test_width_comes_before_format() -> None:
+    """AVIF stops at 2,048 pixels: a client wanting 3,840 gets the WebP that wide, not an AVIF
+    it would scale up."""
+    available = [(2048, "avif"), (3840, "webp"), (3840, "jpeg"), (2048, "webp")]
+    assert pick(available, choice(3840, AVIF_CLIENT)) == 1
+    assert pick(available, choice(2000, AVIF_CLIENT)) == 0
+    assert pick(available, choice(3840, ("jpeg",))) == 2
+    assert pick(available, choice(9000, AVIF_CLIENT)) == 1  # none wide enough: widest, compact
+
+
+def test_unaccepted_formats_only_when_nothing_else_exists() -> None:
+    assert pick([(480, "webp"), (160, "jpeg")], choice(400, ("jpeg",))) == 1
+    assert pick([(480, "webp"), (960, "avif")], choice(400, ("jpeg",))) == 1

@@ -55,8 +55,9 @@ def test_never_upscaled_and_equal_widths_share_one_size() -> None:
 def test_the_default_set_names_and_formats() -> None:
     renditions = DEFAULT_RENDITIONS.make(samples.jpeg(4000, 3000))
     labels = {r.label for r in renditions}
-    assert len(labels) == 4 * 2 * 3
-    assert {"thumb@1x.jpg", "desktop@2x.avif", "tablet@2x.webp"} <= labels
+    assert len(labels) == 4 * 2 * 3 - 1  # no AVIF past 2,048 pixels: no desktop@2x.avif
+    assert {"thumb@1x.jpg", "tablet@2x.avif", "desktop@2x.webp"} <= labels
+    assert "desktop@2x.avif" not in labels
     widths = {r.label: r.width for r in renditions}
     assert widths["thumb@1x.jpg"] == 160 and widths["desktop@2x.jpg"] == 3840
     for rendition in renditions:
@@ -78,3 +79,27 @@ def test_a_panorama_keeps_its_proportions() -> None:
     renditions = SMALL.make(samples.jpeg(6000, 300))
     thumb = next(r for r in renditions if r.label == "thumb@1x.jpg")
     assert (thumb.width, thumb.height) == (40, 2)
+
+
+def test_passes_come_one_format_at_a_time_fastest_first() -> None:
+    passes = list(SMALL.passes(samples.jpeg(400, 300)))
+    assert [{r.format for r in made} for made in passes] == [{"jpeg"}, {"webp"}, {"avif"}]
+    assert [len(made) for made in passes] == [4, 4, 4]
+
+
+def test_no_avif_wider_than_its_cap() -> None:
+    capped = RenditionSet({"small": 100, "large": 300}, densities=(1,), large_width=200)
+    made = {r.label: r.width for r in capped.make(samples.jpeg(400, 300))}
+    assert made == {
+        "large@1x.jpg": 300,
+        "large@1x.webp": 300,
+        "small@1x.jpg": 100,
+        "small@1x.webp": 100,
+        "small@1x.avif": 100,
+    }
+
+
+def test_coinciding_widths_are_encoded_once() -> None:
+    renditions = SMALL.make(samples.jpeg(100, 50))  # 120 and 240 wanted: both 100 wide
+    widest = [r for r in renditions if r.width == 100 and r.format == "webp"]
+    assert len(widest) == 2 and widest[0].data is widest[1].data

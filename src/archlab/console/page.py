@@ -324,13 +324,17 @@ const imageUrl = (item, query) => `${imagesApi}/images/${encodeURIComponent(item
   + (item.status === "ready" ? "" : `&v=${item.status}`);  // a pending original is cached
 const shown = (item) => item.status === "ready" || item.status === "pending";
 
-function candidate(renditions, format, width) {
-  // As the server's pick(): the smallest at least `width` wide, else the widest.
-  const same = renditions.filter((r) => r.format === format);
-  if (!same.length) return null;
-  const wide = same.filter((r) => r.width >= width);
-  return wide.length ? wide.reduce((a, b) => (b.width < a.width ? b : a))
-    : same.reduce((a, b) => (b.width >= a.width ? b : a));
+function candidate(renditions, formats, width) {
+  // As the server's pick(): the smallest at least `width` wide in the first accepted format
+  // that has one, else the widest accepted.
+  for (const format of formats) {
+    const wide = renditions.filter((r) => r.format === format && r.width >= width);
+    if (wide.length) return wide.reduce((a, b) => (b.width < a.width ? b : a));
+  }
+  const accepted = renditions.filter((r) => formats.includes(r.format));
+  if (!accepted.length) return null;
+  const rank = (r) => r.width * 8 - formats.indexOf(r.format);
+  return accepted.reduce((a, b) => (rank(b) > rank(a) ? b : a));
 }
 
 function tile(item) {
@@ -403,8 +407,9 @@ function updatePreview(force) {
     serves.textContent = `${wanted}; renditions are pending, so it gets the original.`;
     return;
   }
-  const rows = [["JPEG", "jpeg"], ["AVIF", "avif"]].map(([name, format]) => {
-    const chosen = candidate(renditions, format, device.width);
+  const clients = [["JPEG", ["jpeg"]], ["AVIF", ["avif", "webp", "jpeg"]]];
+  const rows = clients.map(([name, formats]) => {
+    const chosen = candidate(renditions, formats, device.width);
     return chosen ? [name, chosen.label, `${chosen.width}\u00d7${chosen.height}`,
       kilobytes(chosen.bytes)] : [name, "none", "\u2013", "\u2013"];
   });

@@ -35,6 +35,7 @@ from archlab.systems.images.negotiation import ACCEPT_CH, VARY, BadImageRequest,
 MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 PRESIGN_SECONDS = 900
 READY_CACHE = 1024
+RENDITION_CACHE_BYTES = 64 * 1024 * 1024
 CACHE_CONTROL = "public, max-age=86400"
 PROBLEM = "application/problem+json"
 
@@ -70,6 +71,13 @@ def create_app(catalog: Catalog | None = None) -> FastAPI:
     _errors(app)
     _routes(app, catalog)
     return app
+
+
+def create_database_app() -> FastAPI:
+    """The API of the ``blobs`` profile: images kept in the database with their metadata."""
+    from archlab.systems.images.wiring import catalog_from_settings
+
+    return create_app(catalog_from_settings("database"))
 
 
 def _errors(app: FastAPI) -> None:
@@ -175,6 +183,8 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
     ready: OrderedDict[str, dict[str, Any]] = OrderedDict()
     """Items whose renditions are all made: they no longer change (until deleted, which only
     this service does), so the hot path need not read the table again."""
+    bodies = BodyCache(RENDITION_CACHE_BYTES)
+    """Renditions of ready items, for the same reason."""
 
     def ready_or_fresh(image_id: str) -> dict[str, Any]:
         if image_id in ready:
@@ -191,6 +201,7 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
     def delete(image_id: str) -> Response:
         catalog.delete(image_id)
         ready.pop(image_id, None)
+        bodies.forget(f"renditions/{image_id}/")
         return Response(status_code=204)
 
     @app.get("/images/{image_id}")
@@ -214,11 +225,17 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
             url = catalog.bucket.presign("GET", key, PRESIGN_SECONDS, f"{request.base_url}objects")
             headers["Cache-Control"] = "private, max-age=60"
             return RedirectResponse(url, status_code=302, headers=headers)
-        found = catalog.bucket.get(key)  # one read: renditions are small
-        headers["ETag"] = found.etag
-        if request.headers.get("if-none-match") in (found.etag, "*"):
+        cached = bodies.get(key)
+        if cached is None:
+            found = catalog.bucket.get(key)  # one read: renditions are small
+            cached = (found.body, found.etag, found.content_type)
+            if index is not None and item.get("status") == "ready":
+                bodies.put(key, cached)
+        body, etag, content_type = cached
+        headers["ETag"] = etag
+        if request.headers.get("if-none-match") in (etag, "*"):
             return Response(status_code=304, headers=headers)
-        return Response(found.body, media_type=found.content_type, headers=headers)
+        return Response(body, media_type=content_type, headers=headers)
 
     @app.get("/objects/{bucket}/{key:path}")
     def presigned_get(
@@ -250,6 +267,37 @@ def _routes(app: FastAPI, catalog: Catalog) -> None:
         content_type = request.headers.get("content-type") or "binary/octet-stream"
         result = catalog.bucket.put(key, data, content_type=content_type)
         return Response(status_code=200, headers={"ETag": result.etag})
+
+
+class BodyCache:
+    """Objects' bodies (with ETag and content type) by key, least recently used dropped first
+    once they hold more than ``budget`` bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._entries: OrderedDict[str, tuple[bytes, str, str]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[bytes, str, str] | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: tuple[bytes, str, str]) -> None:
+        if len(entry[0]) > self.budget:
+            return
+        self.forget(key)
+        self._entries[key] = entry
+        self.size += len(entry[0])
+        while self.size > self.budget:
+            _, dropped = self._entries.popitem(last=False)
+            self.size -= len(dropped[0])
+
+    def forget(self, prefix: str) -> None:
+        """Drop every entry whose key starts with ``prefix``."""
+        for key in [k for k in self._entries if k.startswith(prefix)]:
+            self.size -= len(self._entries.pop(key)[0])
 
 
 def _same_bucket(catalog: Catalog, bucket: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from archlab.blocks.bucket import Bucket
 from archlab.blocks.table import Table
 from archlab.systems.images.formats import MAX_PIXELS, ImageInfo, ImageRejected, inspect
-from archlab.systems.images.renditions import DEFAULT_RENDITIONS, MIME, RenditionSet
+from archlab.systems.images.renditions import DEFAULT_RENDITIONS, MIME, Rendition, RenditionSet
 
 SEGMENT = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 ORIGINAL = re.compile(
@@ -61,6 +62,11 @@ class Upload:
                 )
 
 
+Moderation = Callable[[bytes, ImageInfo, Upload], str | None]
+"""An optional hook called with every acceptable image before it is kept: None accepts it, a
+reason refuses it (422, nothing stored). ARCHLAB_IMAGES_MODERATION names one by import path."""
+
+
 def original_key(upload: Upload, image_id: str, extension: str) -> str:
     return f"originals/{upload.region}/{upload.category}/{image_id}.{extension}"
 
@@ -72,11 +78,13 @@ class Catalog:
         table: Table,
         renditions: RenditionSet = DEFAULT_RENDITIONS,
         max_pixels: int = MAX_PIXELS,
+        moderation: Moderation | None = None,
     ) -> None:
         self.bucket = bucket
         self.table = table
         self.renditions = renditions
         self.max_pixels = max_pixels
+        self.moderation = moderation
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -84,11 +92,13 @@ class Catalog:
         """Check and store an original; its item, renditions pending. ImageRejected if the
         upload is not an acceptable image (nothing is stored then)."""
         upload.check()
-        info = inspect(data, self.max_pixels)
+        info = self._acceptable(data, upload)
         image_id = uuid.uuid4().hex
         key = original_key(upload, image_id, info.type.extension)
-        self.bucket.put(key, data, content_type=info.type.mime, metadata={"owner": upload.owner})
-        return self._record(image_id, key, upload, info, len(data))
+        stored = self.bucket.put(
+            key, data, content_type=info.type.mime, metadata={"owner": upload.owner}
+        )
+        return self._record(image_id, key, upload, info, stored.etag, len(data))
 
     def reserve(self, upload: Upload, extension: str = "jpg") -> tuple[str, str]:
         """An id and original key for a client that will PUT the original itself."""
@@ -110,46 +120,57 @@ class Catalog:
 
     def process(self, key: str) -> dict[str, Any] | None:
         """Make the renditions of the original at ``key`` (the object-created handler). An
-        original that is no acceptable image is deleted and its item marked rejected."""
+        original that is no acceptable image is deleted and its item marked rejected.
+
+        Renditions are published a format at a time, fastest first: the item lists the JPEGs
+        while the WebPs and AVIFs are still being made, and is ``ready`` once all are. An
+        original the upload already checked (its ETag is the one recorded) is not checked
+        again; one a client PUT through a presigned URL is."""
         match = ORIGINAL.fullmatch(key)
         if match is None:
             return None
         image_id = match["id"]
         body = self.bucket.get(key)
-        upload = Upload(
-            body.metadata.get("owner") or self._owner(image_id) or "anonymous",
-            match["region"],
-            match["category"],
-        )
-        try:
-            info = inspect(body.body, self.max_pixels)
-        except ImageRejected as error:
-            self.bucket.delete(key)
-            return self.table.update(
-                _key(image_id), set={"id": image_id, "status": "rejected", "reason": str(error)}
+        existing = self.table.get(_key(image_id)) or {}
+        if existing.get("checked_etag") != body.etag:
+            upload = Upload(
+                body.metadata.get("owner") or existing.get("owner") or "anonymous",
+                match["region"],
+                match["category"],
             )
-        self._record(image_id, key, upload, info, len(body.body))
-        made = []
-        for rendition in self.renditions.make(body.body):
-            rendition_key = f"renditions/{image_id}/{rendition.label}"
-            self.bucket.put(rendition_key, rendition.data, content_type=MIME[rendition.format])
-            made.append(
-                {
-                    "label": rendition.label,
-                    "name": rendition.name,
-                    "density": rendition.density,
-                    "format": rendition.format,
-                    "width": rendition.width,
-                    "height": rendition.height,
-                    "bytes": len(rendition.data),
-                    "key": rendition_key,
-                }
-            )
-        return self.table.update(_key(image_id), set={"status": "ready", "renditions": made})
+            try:
+                info = self._acceptable(body.body, upload)
+            except ImageRejected as error:
+                self.bucket.delete(key)
+                return self.table.update(
+                    _key(image_id), set={"id": image_id, "status": "rejected", "reason": str(error)}
+                )
+            self._record(image_id, key, upload, info, body.etag, len(body.body))
+        made: list[dict[str, Any]] = []
+        item: dict[str, Any] = {}
+        passes = list(self.renditions.formats)
+        for renditions in self.renditions.passes(body.body):
+            for rendition in renditions:
+                rendition_key = f"renditions/{image_id}/{rendition.label}"
+                self.bucket.put(rendition_key, rendition.data, content_type=MIME[rendition.format])
+                made.append(_described_rendition(rendition, rendition_key))
+            passes.pop()
+            status = "pending" if passes else "ready"
+            item = self.table.update(_key(image_id), set={"status": status, "renditions": made})
+        return item
+
+    def _acceptable(self, data: bytes, upload: Upload) -> ImageInfo:
+        """What the image is, if it is one to keep; ImageRejected otherwise."""
+        info = inspect(data, self.max_pixels)
+        reason = self.moderation(data, info, upload) if self.moderation else None
+        if reason is not None:
+            raise ImageRejected("Refused by moderation", str(reason), 422)
+        return info
 
     def _record(
-        self, image_id: str, key: str, upload: Upload, info: ImageInfo, size: int
+        self, image_id: str, key: str, upload: Upload, info: ImageInfo, etag: str, size: int
     ) -> dict[str, Any]:
+        """The original's item; ``checked_etag`` says which version of it was checked."""
         existing = self.table.get(_key(image_id)) or {}
         created = float(existing.get("created") or time.time())
         item = self.table.update(
@@ -166,6 +187,7 @@ class Catalog:
                 "frames": info.pages,
                 "bytes": size,
                 "original": key,
+                "checked_etag": etag,
                 "created": created,
             },
         )
@@ -177,10 +199,6 @@ class Catalog:
         sort = _index_sort(created, image_id)
         self.table.put({"pk": f"owner#{owner}", "sk": sort})
         self.table.put({"pk": RECENT, "sk": sort})
-
-    def _owner(self, image_id: str) -> str | None:
-        item = self.table.get(_key(image_id))
-        return None if item is None else item.get("owner")
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -229,6 +247,19 @@ class Catalog:
         sort = _index_sort(float(item.get("created", 0)), image_id)
         self.table.delete({"pk": f"owner#{item['owner']}", "sk": sort})
         self.table.delete({"pk": RECENT, "sk": sort})
+
+
+def _described_rendition(rendition: Rendition, key: str) -> dict[str, Any]:
+    return {
+        "label": rendition.label,
+        "name": rendition.name,
+        "density": rendition.density,
+        "format": rendition.format,
+        "width": rendition.width,
+        "height": rendition.height,
+        "bytes": len(rendition.data),
+        "key": key,
+    }
 
 
 def _index_sort(created: float, image_id: str) -> str:

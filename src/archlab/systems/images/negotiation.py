@@ -8,7 +8,9 @@ at least that wide (the largest when none is), so nothing is scaled up in the br
 
 The format is the most compact one the client accepts: AVIF, then WebP, then JPEG, which every
 client takes. ``image/*`` and ``*/*`` do not count as accepting AVIF or WebP: browsers send them
-without being able to decode every format.
+without being able to decode every format. Width comes before format: when the preferred format
+has no rendition wide enough (AVIF stops at 2,048 pixels) but another accepted one has, the
+client gets that one rather than an image it would have to scale up.
 
 Because the answer depends on these headers, responses must carry ``Vary`` over them, and
 ``Accept-CH`` asks browsers to send the hints next time.
@@ -43,7 +45,8 @@ class BadImageRequest(ValueError):
 class Choice:
     width: int
     """Physical pixels wanted."""
-    format: str
+    formats: tuple[str, ...]
+    """The formats the client accepts, most compact first; JPEG always last."""
     device: str
     reason: str
     """Which signal decided the width (for logs and the gallery)."""
@@ -68,7 +71,7 @@ def choose(headers: Mapping[str, str], query: Mapping[str, str]) -> Choice:
         if device not in DEVICE_DEFAULTS:
             raise BadImageRequest(f"device must be one of {', '.join(DEVICE_DEFAULTS)}")
     width, reason = _width(lower, query, device)
-    return Choice(width, best_format(lower.get("accept", "")), device, reason)
+    return Choice(width, accepted_formats(lower.get("accept", "")), device, reason)
 
 
 def _width(headers: dict[str, str], query: Mapping[str, str], device: str) -> tuple[int, str]:
@@ -104,8 +107,9 @@ def _number(text: str | None) -> float | None:
     return value if value is not None and 0 < value < 100_000 else None
 
 
-def best_format(accept: str) -> str:
-    """AVIF, WebP or JPEG: the most compact format ``accept`` names explicitly."""
+def accepted_formats(accept: str) -> tuple[str, ...]:
+    """AVIF, WebP and JPEG as far as ``accept`` names them explicitly, most compact first;
+    JPEG is always there, last."""
     accepted = set()
     for part in accept.split(","):
         media, *parameters = (piece.strip() for piece in part.split(";"))
@@ -115,21 +119,22 @@ def best_format(accept: str) -> str:
                 quality = _number(parameter[2:]) or 0.0
         if quality > 0:
             accepted.add(media.lower())
-    for fmt in ("avif", "webp"):
-        if f"image/{fmt}" in accepted:
-            return fmt
-    return "jpeg"
+    return (*(fmt for fmt in ("avif", "webp") if f"image/{fmt}" in accepted), "jpeg")
 
 
 def pick(available: Sequence[tuple[int, str]], choice: Choice) -> int | None:
-    """Among (width, format) pairs, the index of the rendition to serve: the chosen format if
-    there is one (else JPEG, else any), the smallest at least as wide as wanted, else the
-    widest. None when nothing is available."""
-    if not available:
-        return None
-    for fmt in (choice.format, "jpeg", *{f for _, f in available}):
-        candidates = [(w, i) for i, (w, f) in enumerate(available) if f == fmt]
-        if candidates:
-            wide_enough = [c for c in candidates if c[0] >= choice.width]
-            return min(wide_enough)[1] if wide_enough else max(candidates)[1]
+    """Among (width, format) pairs, the index of the rendition to serve: the smallest at least
+    as wide as wanted in the first accepted format that has one; when no accepted format has
+    one wide enough, the widest accepted (the more compact format on a tie); when no accepted
+    format is there at all, the widest of any. None when nothing is available."""
+    rank = {fmt: place for place, fmt in enumerate(choice.formats)}
+    accepted = [(w, f, i) for i, (w, f) in enumerate(available) if f in rank]
+    for fmt in choice.formats:
+        wide_enough = [(w, i) for w, f, i in accepted if f == fmt and w >= choice.width]
+        if wide_enough:
+            return min(wide_enough)[1]
+    if accepted:
+        return max(accepted, key=lambda c: (c[0], -rank[c[1]]))[2]
+    if available:
+        return max(range(len(available)), key=lambda i: available[i][0])
     return None
