@@ -5,6 +5,8 @@ engines finds everything in place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from archlab.blocks import EventBus
 from archlab.blocks import Queue as QueueBlock
 from archlab.blocks import Topic as TopicBlock
@@ -75,12 +77,13 @@ def needs_storage(topology: Topology) -> bool:
 
 def provision_storage(
     topology: Topology,
-    objects: ObjectEngine,
+    objects: Callable[[BucketNode], ObjectEngine],
     tables: TableEngine,
     messaging: MessagingEngine,
 ) -> None:
-    """Create the topology's tables, and its buckets with their object-created notifications
-    (an edge ``publishes`` to a queue, or ``triggers`` a function)."""
+    """Create the topology's tables, and its buckets (each on the engine ``objects`` gives
+    for it) with their object-created notifications (an edge ``publishes`` to a queue, or
+    ``triggers`` a function)."""
     for table in topology.of_kind(TableNode):
         Table.create(
             tables,
@@ -89,7 +92,8 @@ def provision_storage(
             sort_key=table.sort_key,
         )
     for node in topology.of_kind(BucketNode):
-        bucket = Bucket.create(objects, resource_name(topology, node.id), messaging=messaging)
+        name = resource_name(topology, node.id)
+        bucket = Bucket.create(objects(node), name, messaging=messaging)
         queues, functions = [], []
         for edge in topology.edges_from(node.id):
             entry: dict[str, object] = {"Events": ["s3:ObjectCreated:*"]}

@@ -25,7 +25,7 @@ from archlab.blocks import Queue as QueueBlock
 from archlab.blocks.errors import MessagingError
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
-from archlab.engines.objectstore import connect_objects
+from archlab.engines.objectstore import ObjectEngine, connect_objects
 from archlab.engines.tables import connect_tables
 from archlab.runtime.autoscaling import Autoscaler
 from archlab.runtime.functions import FunctionSpec, run_function_host
@@ -79,6 +79,9 @@ class Supervisor:
         objects_url: str | None = None,
         tables_url: str | None = None,
     ) -> None:
+        """``objects_url`` and ``tables_url`` default to the settings'; processes the
+        supervisor starts find their engines from the settings too, so pass them only when
+        the environment says the same."""
         self.topologies = topologies
         self.home = home
         self.messaging_url = messaging_url
@@ -102,8 +105,9 @@ class Supervisor:
         for topology in self.topologies:
             provision(topology, self.engine)
             if needs_storage(topology):
-                objects, tables = connect_objects(self.objects_url), connect_tables(self.tables_url)
-                provision_storage(topology, objects, tables, self.engine)
+                provision_storage(
+                    topology, self._objects_engine, connect_tables(self.tables_url), self.engine
+                )
             self._start_pools(topology)
             self._start_functions(topology)
             self._start_services(topology)
@@ -117,6 +121,10 @@ class Supervisor:
         self.ready_at = time.time()
         self.write_state()
         self.ready.set()
+
+    def _objects_engine(self, bucket: Bucket) -> ObjectEngine:
+        database = bucket.storage == "database"
+        return connect_objects(self.tables_url if database else self.objects_url)
 
     def _start_pools(self, topology: Topology) -> None:
         for group in topology.of_kind(InstanceGroup):

@@ -113,7 +113,12 @@ class EventBus(NodeBase):
 
 
 class Bucket(NodeBase):
+    """Objects by key. ``storage="database"`` keeps them as BLOBs in the database that holds
+    the system's tables instead of an object store: the design the notes warn against, run so
+    that its cost can be measured."""
+
     kind: Literal["bucket"] = "bucket"
+    storage: Literal["object-store", "database"] = "object-store"
 
 
 class Table(NodeBase):

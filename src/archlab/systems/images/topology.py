@@ -1,9 +1,13 @@
-"""The images system's topology: the notes' image storage and retrieval.
+"""The images system's topologies: the notes' image storage and retrieval, and its alternative.
 
-Clients call the API; the API checks an upload, writes the original to the object store under
-the location scheme and its metadata to the table; the bucket's object-created events go to a
-queue (so failures are retried, then dead-lettered) that triggers the renditions function,
-which writes the renditions back to the bucket and their keys and sizes to the metadata item.
+``files``: clients call the API; the API checks an upload, writes the original to the object
+store under the location scheme and its metadata to the table; the bucket's object-created
+events go to a queue (so failures are retried, then dead-lettered) that triggers the renditions
+function, which writes the renditions back to the bucket and their keys and sizes to the
+metadata item.
+
+``blobs``: the same code with every image kept as a BLOB in the database beside its metadata,
+the design the notes argue against; ``bench/images_tradeoff.py`` measures the two.
 """
 
 from __future__ import annotations
@@ -33,20 +37,46 @@ def port() -> int:
 
 
 def files() -> Topology:
+    return _images(
+        Profile(name="files", knobs={"dead_letter_queues": True}),
+        "Originals and renditions in an object store, metadata in a key-value table.",
+        Bucket(id="media", label="originals and renditions"),
+        app="archlab.systems.images.api:create_app",
+        renditions="archlab.systems.images.functions:make_renditions",
+    )
+
+
+def blobs() -> Topology:
+    return _images(
+        Profile(
+            name="blobs",
+            description="images as BLOBs in the metadata database",
+            knobs={"dead_letter_queues": True},
+        ),
+        "Originals and renditions as BLOBs in the database that holds their metadata.",
+        Bucket(id="media", label="image BLOBs in the metadata database", storage="database"),
+        app="archlab.systems.images.api:create_database_app",
+        renditions="archlab.systems.images.functions:make_renditions_in_database",
+    )
+
+
+def _images(
+    profile: Profile, description: str, media: Bucket, *, app: str, renditions: str
+) -> Topology:
     return Topology(
         system="images",
-        description="Originals and renditions in an object store, metadata in a key-value table.",
-        profile=Profile(name="files", knobs={"dead_letter_queues": True}),
+        description=description,
+        profile=profile,
         nodes=(
             Service(id="clients", label="phones, tablets, browsers"),
             Api(
                 id="images",
                 label="images API",
-                app="archlab.systems.images.api:create_app",
+                app=app,
                 port=port(),
                 routes=("POST /images", "POST /images/upload-url", "GET /images/{id}"),
             ),
-            Bucket(id="media", label="originals and renditions"),
+            media,
             Table(id="metadata", label="image metadata", partition_key="pk", sort_key="sk"),
             Queue(
                 id="uploads",
@@ -59,7 +89,7 @@ def files() -> Topology:
             Function(
                 id="renditions",
                 label="make renditions",
-                handler="archlab.systems.images.functions:make_renditions",
+                handler=renditions,
                 timeout_s=120,
             ),
         ),
@@ -86,4 +116,4 @@ def files() -> Topology:
     )
 
 
-PROFILES = {"files": files}
+PROFILES = {"files": files, "blobs": blobs}

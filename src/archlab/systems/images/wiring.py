@@ -1,5 +1,6 @@
 """The images system's storage, from the environment: the bucket and table its processes share,
-and the key that signs its presigned URLs."""
+the key that signs its presigned URLs, and the moderation hook ARCHLAB_IMAGES_MODERATION names
+(``package.module:callable``), if any."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from archlab.blocks.table import Table
 from archlab.engines import connect
 from archlab.engines.objectstore import connect_objects
 from archlab.engines.tables import connect_tables
+from archlab.runtime.handlers import load_handler
 from archlab.systems.images.catalog import Catalog
 
 BUCKET = "images-media"
@@ -35,11 +37,17 @@ def signing_key(home: Path | None = None) -> bytes:
 
 
 @functools.cache
-def catalog_from_settings() -> Catalog:
+def catalog_from_settings(storage: str = "object-store") -> Catalog:
+    """The catalog every process of the system shares; ``storage="database"`` keeps the
+    objects in the tables' database (the ``blobs`` profile)."""
     bucket = Bucket(
-        connect_objects(settings.objects_url()),
+        connect_objects(settings.objects_url(storage)),
         BUCKET,
         messaging=connect(settings.messaging_url()),
         signing_key=signing_key(),
     )
-    return Catalog(bucket, Table(connect_tables(settings.tables_url()), TABLE))
+    hook = os.environ.get("ARCHLAB_IMAGES_MODERATION")
+    moderation = load_handler(hook) if hook else None
+    return Catalog(
+        bucket, Table(connect_tables(settings.tables_url()), TABLE), moderation=moderation
+    )
