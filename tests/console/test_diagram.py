@@ -65,8 +65,8 @@ def three_tier() -> Topology:
         profile=Profile(name="test", zones=("zone-a", "zone-b", "zone-c")),
         nodes=(
             Service(id="users"),
-            LoadBalancer(id="lb", label="load balancer"),
-            InstanceGroup(id="app", handler=HANDLER, max_size=3),
+            LoadBalancer(id="lb", label="load balancer", default_target="app"),
+            InstanceGroup(id="app", app=HANDLER, max_size=3),
             Queue(id="jobs"),
             Function(id="report", handler=HANDLER, schedule_s=60),
             Database(id="db", zone="zone-a"),

@@ -440,8 +440,10 @@ def _kind_line(node: Node, dead_letter: bool) -> str:
 
 def _tooltip(node: Node) -> str:
     text = f"{title(node)}\n{node.kind.replace('_', ' ')} {node.id}, {node.placement}"
-    if isinstance(node, InstanceGroup | Function):
+    if isinstance(node, Function) or (isinstance(node, InstanceGroup) and node.handler):
         text += f"\nhandler {node.handler}"
+    elif isinstance(node, InstanceGroup):
+        text += f"\napp {node.app}"
     return text
 
 

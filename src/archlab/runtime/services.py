@@ -2,13 +2,14 @@
 its own, so that killing it is real and the supervisor restarts it like any worker.
 
 An api node names an app factory (``package.module:callable`` returning an ASGI app), built in
-the service's process. The supervisor waits for the port to accept connections before it calls
+the service's process, with ARCHLAB_INSTANCE_ID set to the service's (or instance's) name. The supervisor waits for the port to accept connections before it calls
 the system ready, and lists the service's URL under ``endpoints`` by the node's id.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -54,6 +55,7 @@ def run_service(spec: ServiceSpec, stop: Event) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {spec.name} %(message)s")
+    os.environ["ARCHLAB_INSTANCE_ID"] = spec.name  # so an app can say who answered
     app = load_handler(spec.app)()
     config = uvicorn.Config(app, host=HOST, port=spec.port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

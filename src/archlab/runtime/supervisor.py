@@ -27,8 +27,12 @@ from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.engines.objectstore import ObjectEngine, connect_objects
 from archlab.engines.tables import connect_tables
+from archlab.runtime import chaos
 from archlab.runtime.autoscaling import Autoscaler
+from archlab.runtime.balancers import BalancerProcess, balancer_spec, balancer_view
 from archlab.runtime.functions import FunctionSpec, run_function_host
+from archlab.runtime.handlers import load_handler
+from archlab.runtime.instances import AutoScalingGroup
 from archlab.runtime.processes import Supervised
 from archlab.runtime.provision import (
     needs_storage,
@@ -41,9 +45,11 @@ from archlab.runtime.workers import WorkerPool, WorkerSpec
 from archlab.topology import (
     Api,
     Bucket,
+    Database,
     EventBus,
     Function,
     InstanceGroup,
+    LoadBalancer,
     Queue,
     Topic,
     Topology,
@@ -92,6 +98,9 @@ class Supervisor:
         self.pools: dict[str, tuple[str, WorkerPool]] = {}
         self.functions: list[FunctionHost] = []
         self.services: list[Service] = []
+        self.groups: list[AutoScalingGroup] = []
+        self.balancers: list[BalancerProcess] = []
+        self.zones_down: set[str] = set()
         self.started = time.time()
         self.ready_at: float | None = None
         self.ready = threading.Event()
@@ -108,9 +117,13 @@ class Supervisor:
                 provision_storage(
                     topology, self._objects_engine, connect_tables(self.tables_url), self.engine
                 )
+            self._migrate(topology)
             self._start_pools(topology)
             self._start_functions(topology)
             self._start_services(topology)
+            self._start_groups(topology)
+            self._start_balancers(topology)
+        self._write_targets()
         deadline = time.monotonic() + timeout
         for name, (_, pool) in self.pools.items():
             if not pool.wait_ready(deadline):
@@ -118,6 +131,12 @@ class Supervisor:
         for service in self.services:
             if not service.wait_ready(deadline):
                 log.warning("%s: the service did not start listening", service.spec.name)
+        for group in self.groups:
+            if not group.wait_listening(deadline):
+                log.warning("%s: not every instance started listening", group.name)
+        for balancer in self.balancers:
+            if not balancer.wait_ready(deadline):
+                log.warning("%s: the load balancer did not start listening", balancer.name)
         self.ready_at = time.time()
         self.write_state()
         self.ready.set()
@@ -129,7 +148,7 @@ class Supervisor:
     def _start_pools(self, topology: Topology) -> None:
         for group in topology.of_kind(InstanceGroup):
             feeds = topology.edges_to(group.id, "triggers")
-            if not feeds:
+            if not feeds or group.handler is None:
                 continue
             edge = feeds[0]
             trigger = edge.trigger or Trigger(batch_size=1)
@@ -189,15 +208,59 @@ class Supervisor:
             self.services.append(service)
             self.endpoints[api.id] = service.spec.url
 
+    def _migrate(self, topology: Topology) -> None:
+        """Bring each database's schema up to date before anything uses it."""
+        for database in topology.of_kind(Database):
+            if database.schema_migration:
+                log.info("%s: migrating %s", topology.system, database.id)
+                load_handler(database.schema_migration)()
+
+    def _start_groups(self, topology: Topology) -> None:
+        for node in topology.of_kind(InstanceGroup):
+            if node.app is None:
+                continue
+            group = AutoScalingGroup(
+                name=resource_name(topology, node.id),
+                tier=node.id,
+                system=topology.system,
+                app=node.app,
+                zones=node.zones or topology.profile.zones,
+                min_size=node.min_size,
+                max_size=node.max_size,
+                desired=node.initial_size,
+                health_check=node.health_check,
+                scaling=node.request_scaling,
+            )
+            group.start(self.zones_down)
+            self.groups.append(group)
+
+    def _start_balancers(self, topology: Topology) -> None:
+        for node in topology.of_kind(LoadBalancer):
+            spec = balancer_spec(topology, node, self.home)
+            balancer = BalancerProcess(spec, topology.system, node.id, node.placement == "public")
+            balancer.start()
+            self.balancers.append(balancer)
+            self.endpoints[node.id] = balancer.url
+
+    def _write_targets(self) -> None:
+        by_name = {group.name: group for group in self.groups}
+        for balancer in self.balancers:
+            balancer.write_targets({name: by_name[name].targets() for name in balancer.groups})
+
     def step(self) -> None:
         """Replace dead processes, autoscale, and write the state."""
         with self._lock:
+            self.zones_down = chaos.zones_down(self.home)
+            for group in self.groups:
+                group.step(self.zones_down, balancer_view(self.balancers, group.name))
+            self._write_targets()
             for _, pool in self.pools.values():
+                pool.zones_down = self.zones_down
                 pool.reap()
                 if pool.autoscaler is not None:
                     visible = self.engine.queue_metrics(pool.spec.queue)
                     pool.scale(visible["ApproximateNumberOfMessages"])
-            for child in [*self.functions, *self.services]:
+            for child in [*self.functions, *self.services, *self.balancers]:
                 child.restart_if_dead()
         self.write_state()
 
@@ -212,6 +275,10 @@ class Supervisor:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         with self._lock:
+            for balancer in self.balancers:  # first: stop taking requests, finish those taken
+                balancer.stop(timeout)
+            for group in self.groups:
+                group.stop(timeout)
             for _, pool in self.pools.values():
                 pool.stop(timeout)
             for child in [*self.functions, *self.services]:
@@ -249,6 +316,10 @@ class Supervisor:
             "pools": [{"system": system, **pool.state()} for system, pool in self.pools.values()],
             "functions": [host.state() for host in self.functions],
             "services": [service.state() for service in self.services],
+            "groups": [group.state() for group in self.groups],
+            "instances": [i for group in self.groups for i in group.instance_states()],
+            "balancers": [balancer.state() for balancer in self.balancers],
+            "zones_down": sorted(self.zones_down),
             "workers": [
                 {"pool": name, "system": system, **worker.state()}
                 for name, (system, pool) in self.pools.items()

@@ -126,6 +126,8 @@ class WorkerPool:
         """Workers asked to stop by scale-in, finishing their message."""
         self.decisions: list[ScalingDecision] = []
         self.restarts = 0
+        self.zones_down: set[str] = set()
+        """Zones taken down (``archlab chaos kill-zone``): no worker is started there."""
 
     def start(self) -> None:
         self.add(self.min_size)
@@ -143,10 +145,11 @@ class WorkerPool:
             self.workers.append(self._spawn(self._next_zone()))
 
     def _next_zone(self) -> str | None:
-        """The zone with the fewest workers: a pool stays balanced as it grows."""
+        """The zone up with the fewest workers: a pool stays balanced as it grows."""
         if not self.zones:
             return None
-        return min(self.zones, key=lambda zone: sum(w.zone == zone for w in self.workers))
+        up = [zone for zone in self.zones if zone not in self.zones_down] or list(self.zones)
+        return min(up, key=lambda zone: sum(w.zone == zone for w in self.workers))
 
     def _spawn(self, zone: str | None) -> Worker:
         stop = CONTEXT.Event()
@@ -186,7 +189,8 @@ class WorkerPool:
                 worker.pid,
                 worker.process.exitcode,
             )
-            replacement = self._spawn(worker.zone)
+            zone = worker.zone if worker.zone not in self.zones_down else self._next_zone()
+            replacement = self._spawn(zone)
             replacement.restarts = worker.restarts + 1
             self.workers.append(replacement)
             self.restarts += 1

@@ -10,11 +10,14 @@ from archlab.topology.model import (
     Edge,
     EventBus,
     Function,
+    HealthCheck,
     InstanceGroup,
     LoadBalancer,
     Node,
     Profile,
     Queue,
+    RequestTracking,
+    Route,
     Service,
     Stream,
     Table,
@@ -22,6 +25,7 @@ from archlab.topology.model import (
     Topic,
     Topology,
     Trigger,
+    WafPolicy,
 )
 
 __all__ = [
@@ -34,11 +38,14 @@ __all__ = [
     "Edge",
     "EventBus",
     "Function",
+    "HealthCheck",
     "InstanceGroup",
     "LoadBalancer",
     "Node",
     "Profile",
     "Queue",
+    "RequestTracking",
+    "Route",
     "Service",
     "Stream",
     "Table",
@@ -46,4 +53,5 @@ __all__ = [
     "Topic",
     "Topology",
     "Trigger",
+    "WafPolicy",
 ]

@@ -62,21 +62,86 @@ class Api(NodeBase):
     port: int = Field(default=8081, ge=1, le=65535)
 
 
+class RequestTracking(Model):
+    """Scale an HTTP instance group on requests per target (ALB's RequestCountPerTarget): the
+    group is sized so that each instance gets about ``requests_per_target_per_s``."""
+
+    requests_per_target_per_s: float = Field(gt=0)
+    scale_out_cooldown_s: float = Field(default=10.0, ge=0)
+    scale_in_cooldown_s: float = Field(default=30.0, ge=0)
+
+
+class HealthCheck(Model):
+    """A target group's health check (Elastic Load Balancing's settings, shorter defaults:
+    AWS checks every 30 s and wants 5 passes; a local fleet can afford to look every second)."""
+
+    path: str = Field(default="/health", pattern=r"^/")
+    interval_s: float = Field(default=1.0, gt=0)
+    timeout_s: float = Field(default=0.5, gt=0)
+    healthy_threshold: int = Field(default=2, ge=1, le=10)
+    unhealthy_threshold: int = Field(default=2, ge=1, le=10)
+    grace_period_s: float = Field(default=15.0, ge=0)
+    """The auto scaling group's health check grace period: a new instance is not replaced
+    for failing checks before it has had this long to start."""
+    deregistration_delay_s: float = Field(default=5.0, ge=0)
+    """How long a draining instance may finish its requests before it is stopped."""
+
+
+class WafPolicy(Model):
+    """The web ACL in front of a load balancer (see archlab.runtime.balancer.waf)."""
+
+    block_cidrs: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=1_048_576, ge=0)
+    rate_per_s: float = Field(default=100.0, ge=0)
+    burst: int = Field(default=1_000, ge=1)
+    mode: Literal["block", "count"] = "block"
+
+
+class Route(Model):
+    """A listener rule: requests whose path starts with ``path_prefix`` go to ``target``."""
+
+    path_prefix: str = Field(pattern=r"^/")
+    target: str
+
+
 class LoadBalancer(NodeBase):
+    """An HTTP load balancer on ``port``: the longest matching route's instance group gets
+    a request, else ``default_target``. Public ones listen on the public address (settings),
+    private ones (internal load balancers) on loopback."""
+
     kind: Literal["load_balancer"] = "load_balancer"
     placement: Placement = "public"
-    health_check_path: str = "/health"
+    port: int = Field(default=8000, ge=1, le=65535)
+    default_target: str | None = None
+    routes: tuple[Route, ...] = ()
+    waf: WafPolicy | None = None
+    access_logs: bool = True
+
+    @property
+    def targets(self) -> list[str]:
+        """The instance groups it sends requests to."""
+        named = [route.target for route in self.routes]
+        if self.default_target:
+            named.append(self.default_target)
+        return list(dict.fromkeys(named))
 
 
 class InstanceGroup(NodeBase):
-    """Processes running one handler: consumers of a queue when a ``triggers`` edge says so,
-    scaled between ``min_size`` and ``max_size`` (on backlog when ``scaling`` is given)."""
+    """Processes running one program: with ``handler``, consumers of a queue when a
+    ``triggers`` edge says so, scaled on backlog when ``scaling`` is given; with ``app`` (an
+    ASGI app factory), HTTP instances behind the load balancers that route to the group, each
+    on a port of its own, health-checked, scaled on requests per target with
+    ``request_scaling``. Either way between ``min_size`` and ``max_size``."""
 
     kind: Literal["instance_group"] = "instance_group"
-    handler: str = Field(pattern=HANDLER)
+    handler: str | None = Field(default=None, pattern=HANDLER)
+    app: str | None = Field(default=None, pattern=HANDLER)
     min_size: int = Field(default=1, ge=0)
     max_size: int = Field(default=1, ge=1)
+    desired: int | None = Field(default=None, ge=0)
     scaling: TargetTracking | None = None
+    request_scaling: RequestTracking | None = None
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
     zones: tuple[str, ...] = ()
     """The zones the group spreads over (empty: the topology's zones)."""
 
@@ -84,7 +149,17 @@ class InstanceGroup(NodeBase):
     def _sizes(self) -> InstanceGroup:
         if self.min_size > self.max_size:
             raise ValueError(f"min_size {self.min_size} exceeds max_size {self.max_size}")
+        if self.desired is not None and not self.min_size <= self.desired <= self.max_size:
+            raise ValueError(f"desired {self.desired} is outside {self.min_size}..{self.max_size}")
+        if (self.handler is None) == (self.app is None):
+            raise ValueError(f"instance group {self.id}: give a handler or an app, not both")
+        if self.app is None and self.request_scaling is not None:
+            raise ValueError(f"instance group {self.id}: request_scaling needs an app")
         return self
+
+    @property
+    def initial_size(self) -> int:
+        return self.min_size if self.desired is None else self.desired
 
 
 class Function(NodeBase):
@@ -146,6 +221,11 @@ class Database(NodeBase):
     kind: Literal["database"] = "database"
     read_replicas: int = Field(default=0, ge=0)
     multi_zone: bool = False
+    engine: str = ""
+    """What it runs on, for the views (``sqlite``, ``postgresql``); the URL is the system's."""
+    schema_migration: str | None = Field(default=None, pattern=HANDLER)
+    """A callable that brings the schema up to date (Alembic's upgrade head): run once by the
+    supervisor before any instance starts."""
 
 
 class Cache(NodeBase):
@@ -240,6 +320,16 @@ class Topology(Model):
             for zone in zones:
                 if zone not in self.profile.zones:
                     raise ValueError(f"node {node.id}: zone {zone!r} is not in the profile's zones")
+        for balancer in self.of_kind(LoadBalancer):
+            for target in balancer.targets:
+                group = by_id.get(target)
+                if not isinstance(group, InstanceGroup) or group.app is None:
+                    raise ValueError(
+                        f"load balancer {balancer.id}: {target!r} is not an instance group "
+                        "with an app"
+                    )
+            if not balancer.targets:
+                raise ValueError(f"load balancer {balancer.id}: no default_target and no routes")
         for edge in self.edges:
             self._check_edge(edge)
         return self
