@@ -97,3 +97,24 @@ def test_up_says_when_the_console_port_is_taken(home: Path) -> None:
         result.exit_code == 2 and f"cannot serve the console on 127.0.0.1:{port}" in result.stderr
     )
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["chaos", "kill-instance", "web-a1"],
+        ["chaos", "kill-zone", "zone-a"],
+        ["chaos", "restore-zone", "zone-a"],
+    ],
+)
+def test_chaos_needs_a_running_system(arguments: list[str]) -> None:
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2 and "not running" in result.stderr
+
+
+def test_chaos_names_what_is_not_there(up: tuple[subprocess.Popen[str], int]) -> None:
+    instance = runner.invoke(app, ["chaos", "kill-instance", "web-a1"])
+    assert instance.exit_code == 2 and "no instance 'web-a1'" in instance.stderr
+    zone = runner.invoke(app, ["chaos", "kill-zone", "zone-q"])
+    assert zone.exit_code == 2 and "no zone 'zone-q' (zones: zone-a, zone-b)" in zone.stderr
+    assert run("chaos", "log") == {"actions": []}

@@ -34,7 +34,18 @@ def test_state_has_live_queue_metrics(client: TestClient, engine: MessagingEngin
 
     state = client.get("/api/state").json()
 
-    assert set(state) == {"systems", "queues", "pools", "workers", "functions"}
+    assert set(state) == {
+        "systems",
+        "queues",
+        "pools",
+        "workers",
+        "functions",
+        "groups",
+        "instances",
+        "balancers",
+        "zones",
+        "zones_down",
+    }
     car = state["queues"]["purchases-car"]
     assert (car["visible"], car["in_flight"], car["delayed"]) == (1, 1, 0)
     assert car["dead_letter"] == "purchases-car-dlq"

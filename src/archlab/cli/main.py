@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import buses, deliveries, queues, routing, topics, up
+from archlab.cli import buses, chaos, deliveries, queues, routing, topics, up
 from archlab.systems.claims.cli import claims_app
 from archlab.systems.purchases.cli import purchases_app
 
@@ -25,6 +25,7 @@ app.add_typer(buses.bus_app, name="bus")
 app.command("deliver")(deliveries.deliver)
 app.command("up")(up.up)
 app.command("status")(up.status)
+app.add_typer(chaos.chaos_app, name="chaos")
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(claims_app, name="claims")
 

@@ -21,7 +21,7 @@ from archlab.engines import connect
 from archlab.runtime.services import port_free
 from archlab.runtime.supervisor import Supervisor, queue_status, read_state
 from archlab.systems import available
-from archlab.topology import Api, Topology
+from archlab.topology import Api, LoadBalancer, Topology
 
 
 def choose(systems: list[str] | None, profile: str | None) -> list[Topology]:
@@ -60,6 +60,9 @@ def up(
         for api in topology.of_kind(Api):
             if api.app is not None and not port_free(api.port):
                 fail(f"{topology.system}: port {api.port} for {api.id} is in use")
+        for balancer in topology.of_kind(LoadBalancer):
+            if not port_free(balancer.port):
+                fail(f"{topology.system}: port {balancer.port} for {balancer.id} is in use")
     home = settings.home()
     running = read_state(home)
     if running is not None:
@@ -70,7 +73,7 @@ def up(
     if console:
         if not 0 <= console_port <= 65535:
             fail(f"--console-port must be from 0 to 65535, got {console_port}")
-        app = create_app(supervisor.snapshot, supervisor.messaging_url)
+        app = create_app(supervisor.snapshot, supervisor.messaging_url, home)
         try:
             server, server_thread = serve(app, port=console_port)
         except OSError as error:
@@ -148,14 +151,39 @@ def _tables(state: dict[str, Any], queues: dict[str, dict[str, Any]]) -> list[Ta
             str(pool["restarts"]),
             f"{pool['min']}-{pool['max']}",
         )
-    return [queue_table, pool_table]
+    tables = [queue_table, pool_table]
+    if state.get("instances"):
+        tables.append(_instance_table(state))
+    return tables
+
+
+def _instance_table(state: dict[str, Any]) -> Table:
+    down = set(state.get("zones_down", []))
+    title = "instances" + (f" (down: {', '.join(sorted(down))})" if down else "")
+    table = Table(title=title, expand=False)
+    for column in ("instance", "tier", "zone", "pid", "health", "in flight", "requests"):
+        table.add_column(column, justify="right" if column in ("pid", "requests") else "left")
+    colours = {"healthy": "green", "unhealthy": "red", "initial": "yellow"}
+    for instance in sorted(state["instances"], key=lambda i: (i["tier"], i["zone"], i["id"])):
+        health = "draining" if instance["lifecycle"] == "draining" else instance["health"]
+        table.add_row(
+            instance["id"],
+            instance["tier"],
+            instance["zone"],
+            str(instance["pid"]),
+            f"[{colours.get(health, 'blue')}]{health}[/]",
+            str(instance["outstanding"]),
+            str(instance["requests"]),
+        )
+    return table
 
 
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
 ) -> None:
     """What `archlab up` is running: systems, queues (visible, in flight, delayed, oldest age,
-    dead letters), worker pools and their workers, and endpoints."""
+    dead letters), worker pools and their workers, HTTP instances by tier and zone with their
+    health, load balancers, and endpoints."""
     state = read_state(settings.home())
     if state is None:
         if as_json:
@@ -183,6 +211,10 @@ def status(
                 "workers": state["workers"],
                 "functions": state["functions"],
                 "services": state.get("services", []),
+                "instances": state.get("instances", []),
+                "groups": state.get("groups", []),
+                "balancers": state.get("balancers", []),
+                "zones_down": state.get("zones_down", []),
                 "endpoints": state["endpoints"],
             }
         )

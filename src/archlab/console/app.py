@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Annotated, Any
 
 import uvicorn
@@ -24,18 +25,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from archlab import settings
 from archlab.blocks import Queue
 from archlab.blocks.errors import MessagingError, QueueDoesNotExist
 from archlab.blocks.queue import MAX_REDRIVE_RATE
 from archlab.console.live import dead_letter_sources, live_state
 from archlab.console.page import page
 from archlab.engines import connect
+from archlab.runtime import chaos
 
 PROBLEM = "application/problem+json"
 
 
-def create_app(state: Callable[[], dict[str, Any]], messaging_url: str) -> FastAPI:
-    """The console for the systems ``state()`` describes, reading queues at ``messaging_url``."""
+def create_app(
+    state: Callable[[], dict[str, Any]], messaging_url: str, home: Path | None = None
+) -> FastAPI:
+    """The console for the systems ``state()`` describes, reading queues at ``messaging_url``;
+    its chaos buttons act under ``home`` (ARCHLAB_HOME by default)."""
+    chaos_home = home or settings.home()
     engine = connect(messaging_url)
     app = FastAPI(title="archlab console", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_exception_handler(StarletteHTTPException, _http_problem)
@@ -67,11 +74,34 @@ def create_app(state: Callable[[], dict[str, Any]], messaging_url: str) -> FastA
         moved = Queue(engine, name).redrive(max_per_second=max_per_second)
         return {"queue": name, "moved": moved, "sources": sources}
 
+    @app.get("/api/chaos")
+    def chaos_log() -> dict[str, Any]:
+        return {"actions": chaos.history(chaos_home, 20)}
+
+    @app.post("/api/chaos/instances/{instance}/kill")
+    def kill_instance(instance: str) -> dict[str, Any]:
+        return _chaos(lambda: chaos.kill_instance(state(), chaos_home, instance))
+
+    @app.post("/api/chaos/zones/{zone}/kill")
+    def kill_zone(zone: str) -> dict[str, Any]:
+        return _chaos(lambda: chaos.kill_zone(state(), chaos_home, zone))
+
+    @app.post("/api/chaos/zones/{zone}/restore")
+    def restore_zone(zone: str) -> dict[str, Any]:
+        return _chaos(lambda: chaos.restore_zone(state(), chaos_home, zone))
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _chaos(action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return action()
+    except chaos.ChaosError as error:
+        raise HTTPException(404 if str(error).startswith("no ") else 409, str(error)) from None
 
 
 def problem(request: Request, status: int, detail: str) -> JSONResponse:

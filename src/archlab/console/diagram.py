@@ -430,7 +430,8 @@ def _kind_line(node: Node, dead_letter: bool) -> str:
         kind = "fifo queue"
     extra = ""
     if isinstance(node, InstanceGroup):
-        extra = f"{node.min_size}\u2013{node.max_size} workers"
+        unit = "instances" if node.app else "workers"
+        extra = f"{node.min_size}\u2013{node.max_size} {unit}"
     elif isinstance(node, Function) and node.schedule_s:
         extra = f"every {node.schedule_s:g} s"
     elif node.zone:

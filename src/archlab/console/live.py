@@ -26,7 +26,63 @@ def live_state(state: dict[str, Any], engine: MessagingEngine) -> dict[str, Any]
         "pools": [pool_summary(pool) for pool in state.get("pools", [])],
         "workers": state.get("workers", []),
         "functions": state.get("functions", []),
+        "groups": [group_summary(g, state.get("instances", [])) for g in state.get("groups", [])],
+        "instances": state.get("instances", []),
+        "balancers": [balancer_summary(b) for b in state.get("balancers", [])],
+        "zones": sorted(zones_of(state)),
+        "zones_down": state.get("zones_down", []),
     }
+
+
+def zones_of(state: dict[str, Any]) -> set[str]:
+    zones: set[str] = set()
+    for group in state.get("groups", []):
+        zones.update(group.get("zones", []))
+    return zones
+
+
+def group_summary(group: dict[str, Any], instances: list[dict[str, Any]]) -> dict[str, Any]:
+    """An auto scaling group with its instances counted, also per zone (for the diagram)."""
+    mine = [i for i in instances if i.get("group") == group["group"]]
+    zones: dict[str, dict[str, int]] = {}
+    for instance in mine:
+        zone = zones.setdefault(instance["zone"], {"instances": 0, "healthy": 0})
+        zone["instances"] += 1
+        zone["healthy"] += int(bool(instance.get("healthy")))
+    return {
+        **{key: value for key, value in group.items() if key != "events"},
+        "size": len(mine),
+        "healthy": sum(zone["healthy"] for zone in zones.values()),
+        "zones_count": zones,
+        "events": group.get("events", [])[-5:],
+    }
+
+
+def balancer_summary(balancer: dict[str, Any]) -> dict[str, Any]:
+    """A load balancer with its target groups' health counted."""
+    groups = {}
+    for name, targets in balancer.get("target_groups", {}).items():
+        counts: dict[str, int] = {}
+        for target in targets:
+            counts[target["health"]] = counts.get(target["health"], 0) + 1
+        groups[name] = counts
+    return {
+        key: balancer.get(key)
+        for key in (
+            "balancer",
+            "system",
+            "node",
+            "url",
+            "public",
+            "requests",
+            "retries",
+            "responses",
+            "local_responses",
+            "waf",
+            "alive",
+            "restarts",
+        )
+    } | {"target_health": groups}
 
 
 def dead_letter_sources(state: dict[str, Any]) -> dict[str, list[str]]:

@@ -6,6 +6,11 @@ offline and on a fresh machine, and what it shows can be read in this one file. 
 come from :mod:`archlab.console.diagram`; the script polls ``/api/state`` once a second and
 rewrites numbers in place (no reload, so nothing flickers and a scrolled page stays put).
 
+When a system runs HTTP instance groups (the storefront), a Fleet card shows every instance by
+tier and zone with its health, each with a Kill button and each zone with Kill zone / Restore
+zone (``archlab chaos``), the load balancers' target health, retries and WAF counters, and the
+latest chaos actions.
+
 When the ``images`` system serves its API (``endpoints["images"]`` in the supervisor's state),
 a Gallery card shows its newest images, straight from that API (it allows the console's origin
 in CORS), refreshed every five seconds, with a phone / tablet / desktop preview of the one
@@ -119,6 +124,23 @@ button.tile.selected { border-color: #0969da; box-shadow: 0 0 0 2px #ddf4ff; }
 .serves table { margin-top: 4px; }
 .serves td:nth-child(2), .serves th:nth-child(2) { text-align: left; }
 
+#fleet h3 { font-size: 13px; margin: 16px 0 6px; }
+#fleet-grid td, #fleet-grid th { text-align: left; vertical-align: top; }
+#fleet-grid th .down { color: var(--alert); font-weight: 600; margin-left: 6px; }
+#fleet-grid th button { margin-left: 8px; }
+.chips { display: flex; flex-wrap: wrap; gap: 6px; }
+.chip {
+  display: inline-flex; align-items: center; gap: 6px; padding: 3px 4px 3px 8px;
+  border: 1px solid var(--line); border-radius: 12px; font-size: 12px; background: var(--soft);
+}
+.chip::before { content: "●"; color: var(--muted); }
+.chip.healthy::before { color: var(--ok); }
+.chip.unhealthy::before { color: var(--alert); }
+.chip.initial::before, .chip.draining::before { color: var(--busy); }
+.chip .numbers { color: var(--muted); font-variant-numeric: tabular-nums; }
+.chip button { padding: 0 8px; font-size: 11px; border-radius: 10px; }
+#chaos-log { margin: 0; padding-left: 20px; color: var(--muted); font-size: 13px; }
+
 svg .private { fill: #eef3f8; }
 svg .region-label { font-size: 10px; letter-spacing: .08em; fill: #57606a; }
 svg .box { fill: #fff; stroke: #8c959f; stroke-width: 1; }
@@ -173,7 +195,8 @@ function updateDiagrams(state) {
     const alert = queue.dead_letter_of.length > 0 && (queue.visible || 0) > 0;
     for (const element of all(box)) element.classList.toggle("alert", alert);
   }
-  const pools = new Set(state.pools.map((pool) => pool.pool));
+  const pools = new Set([...state.pools.map((pool) => pool.pool),
+    ...(state.groups || []).map((group) => group.group)]);
   for (const group of all("[data-pool]")) {
     if (pools.has(group.dataset.pool)) continue;
     const box = select("data-pool", group.dataset.pool);
@@ -188,6 +211,15 @@ function updateDiagrams(state) {
       setText(`${box} ${select("data-zone", zone.dataset.zone)} .count`,
         `${plural(counts.workers, "worker")} · ${counts.busy} busy`);
       zone.classList.toggle("busy", counts.busy > 0);
+    }
+  }
+  for (const group of state.groups || []) {
+    const box = select("data-pool", group.group);
+    setText(`${box} .live`, `${plural(group.size, "instance")} · ${group.healthy} healthy`);
+    for (const zone of all(`${box} .zone`)) {
+      const counts = group.zones_count[zone.dataset.zone] || {instances: 0, healthy: 0};
+      setText(`${box} ${select("data-zone", zone.dataset.zone)} .count`,
+        `${counts.instances} · ${counts.healthy} healthy`);
     }
   }
   for (const fn of state.functions) {
@@ -294,6 +326,7 @@ async function refresh() {
     updateDiagrams(state);
     updateQueues(state.queues);
     updatePools(state.pools);
+    if (typeof updateFleet === "function") updateFleet(state);
     status.className = "live";
     status.textContent = `live · ${new Date().toLocaleTimeString()}`;
   } catch (error) {
@@ -306,6 +339,135 @@ async function refresh() {
 
 refresh();
 setInterval(refresh, POLL_MS);
+"""
+
+
+FLEET_SCRIPT = """
+const fleetNote = document.getElementById("fleet-note");
+
+async function chaosAction(path, button, what) {
+  button.disabled = true;
+  fleetNote.className = "";
+  fleetNote.textContent = `${what}…`;
+  try {
+    const response = await fetch(path, {method: "POST"});
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || response.statusText);
+    fleetNote.textContent = `${what}: done. Watch the fleet heal.`;
+  } catch (error) {
+    fleetNote.className = "alert";
+    fleetNote.textContent = `${what} failed: ${error.message}`;
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+function chip(instance) {
+  const span = document.createElement("span");
+  const health = instance.lifecycle === "draining" ? "draining" : instance.health;
+  span.className = `chip ${health}`;
+  span.dataset.instance = instance.id;
+  span.title = `${instance.id}: ${health}, pid ${instance.pid}, ${instance.url}`;
+  const name = document.createElement("span");
+  name.textContent = instance.id.replace(`${instance.group}-`, "");
+  const numbers = document.createElement("span");
+  numbers.className = "numbers";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Kill";
+  button.setAttribute("aria-label", `Kill instance ${instance.id}`);
+  button.addEventListener("click", () => chaosAction(
+    `/api/chaos/instances/${encodeURIComponent(instance.id)}/kill`, button,
+    `killing ${instance.id}`));
+  span.append(name, numbers, button);
+  return span;
+}
+
+function updateFleet(state) {
+  const grid = document.getElementById("fleet-grid");
+  const down = new Set(state.zones_down);
+  const zones = state.zones;
+  const head = grid.tHead.rows[0];
+  if (head.cells.length !== zones.length + 1) {
+    while (head.cells.length > 1) head.deleteCell(1);
+    for (const zone of zones) {
+      const th = document.createElement("th");
+      th.dataset.zone = zone;
+      th.append(zone, Object.assign(document.createElement("span"), {className: "down"}),
+        Object.assign(document.createElement("button"), {type: "button"}));
+      th.querySelector("button").addEventListener("click", (event) => {
+        const restore = down.has(zone) || event.target.dataset.down === "true";
+        chaosAction(`/api/chaos/zones/${encodeURIComponent(zone)}/${restore ? "restore" : "kill"}`,
+          event.target, `${restore ? "restoring" : "taking down"} ${zone}`);
+      });
+      head.append(th);
+    }
+  }
+  for (const th of head.querySelectorAll("th[data-zone]")) {
+    const isDown = down.has(th.dataset.zone);
+    const button = th.querySelector("button");
+    button.dataset.down = String(isDown);
+    setTextOf(button, isDown ? "Restore zone" : "Kill zone");
+    setTextOf(th.querySelector(".down"), isDown ? "down" : "");
+  }
+  for (const group of state.groups) {
+    const tr = row("fleet-grid", group.group, zones.length + 1);
+    setTextOf(tr.cells[0], `${group.tier} (${group.healthy}/${group.desired} healthy)`);
+    zones.forEach((zone, i) => {
+      const cell = tr.cells[i + 1];
+      let chips = cell.querySelector(".chips");
+      if (!chips) cell.append(chips = Object.assign(document.createElement("div"),
+        {className: "chips"}));
+      const here = state.instances.filter((x) => x.group === group.group && x.zone === zone);
+      const ids = here.map((x) => x.id).join(" ");
+      if (chips.dataset.ids !== ids) {
+        chips.dataset.ids = ids;
+        chips.replaceChildren(...here.map(chip));
+      }
+      for (const instance of here) {
+        const element = chips.querySelector(select("data-instance", instance.id));
+        const health = instance.lifecycle === "draining" ? "draining" : instance.health;
+        element.className = `chip ${health}`;
+        setTextOf(element.querySelector(".numbers"),
+          `${instance.requests} req · ${instance.outstanding} in flight`);
+      }
+    });
+  }
+  for (const lb of state.balancers) {
+    const targets = Object.entries(lb.target_health).map(([name, counts]) =>
+      `${name.replace(`${lb.system}-`, "")}: ${counts.healthy || 0} healthy`
+      + (counts.unhealthy ? `, ${counts.unhealthy} unhealthy` : "")
+      + (counts.draining ? `, ${counts.draining} draining` : "")).join("; ");
+    const waf = lb.waf || {blocked: {}, counted: {}};
+    const tally = (counts) => Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")
+      || "0";
+    fill(row("balancers", lb.balancer, 7), 0, [`${lb.node}${lb.public ? " (public)" : ""}`,
+      lb.requests, lb.retries, (lb.responses || {})["5xx"] || 0, targets,
+      lb.waf ? tally(waf.blocked) : "no WAF", lb.waf ? tally(waf.counted) : "\u2013"]);
+  }
+  refreshChaosLog();
+}
+
+function setTextOf(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+async function refreshChaosLog() {
+  const response = await fetch("/api/chaos", {cache: "no-store"}).catch(() => null);
+  if (!response || !response.ok) return;
+  const body = await response.json();
+  const list = document.getElementById("chaos-log");
+  const lines = body.actions.slice(-8).reverse().map((entry) => {
+    const when = new Date(entry.time * 1000).toLocaleTimeString();
+    const what = entry.instance || entry.zone || "";
+    return `${when} ${entry.action} ${what}`;
+  });
+  if (list.dataset.lines === lines.join("|")) return;
+  list.dataset.lines = lines.join("|");
+  list.replaceChildren(...(lines.length ? lines : ["nothing broken yet"]).map((text) =>
+    Object.assign(document.createElement("li"), {textContent: text})));
+}
 """
 
 
@@ -474,6 +636,9 @@ def page(state: dict[str, Any]) -> str:
     if not sections:
         sections = ['<section class="card"><p class="empty">No system is running.</p></section>']
     script = SCRIPT.replace("POLL_MS", str(POLL_MS))
+    if state.get("groups"):
+        sections.append(FLEET)
+        script += FLEET_SCRIPT
     images = (state.get("endpoints") or {}).get("images")
     if images:
         sections.append(_gallery(images))
@@ -507,6 +672,20 @@ def page(state: dict[str, Any]) -> str:
 </body>
 </html>
 """
+
+
+FLEET = """<section class="card" id="fleet">
+<h2>Fleet <span class="profile">· HTTP instances by tier and zone</span></h2>
+<p id="fleet-note">Kill an instance or a zone: the load balancers route around it and the
+groups bring capacity back.</p>
+<table id="fleet-grid"><thead><tr><th>tier</th></tr></thead><tbody></tbody></table>
+<h3>Load balancers</h3>
+<table id="balancers"><thead><tr><th>load balancer</th><th>requests</th><th>retries</th>
+<th>5xx</th><th>targets</th><th>WAF blocked</th><th>WAF counted</th></tr></thead>
+<tbody></tbody></table>
+<h3>Chaos</h3>
+<ol id="chaos-log" aria-live="polite"></ol>
+</section>"""
 
 
 def _system(name: str, system: dict[str, Any]) -> str:

@@ -126,6 +126,7 @@ class AutoScalingGroup:
     desired: int
     health_check: HealthCheck
     scaling: RequestTracking | None = None
+    environment: tuple[tuple[str, str], ...] = ()
     clock: Callable[[], float] = time.time
     instances: list[Instance] = field(default_factory=list)
     events: list[FleetEvent] = field(default_factory=list)
@@ -264,7 +265,8 @@ class AutoScalingGroup:
     def _launch(self, zone: str, reason: str) -> Instance:
         self.launches += 1
         instance_id = f"{self.name}-{zone.rsplit('-', 1)[-1]}{self.launches}"
-        service = InstanceProcess(ServiceSpec(instance_id, self.app, free_port()), self.system)
+        spec = ServiceSpec(instance_id, self.app, free_port(), self.environment)
+        service = InstanceProcess(spec, self.system)
         service.start()
         instance = Instance(instance_id, zone, service, self.clock())
         self.instances.append(instance)

@@ -43,6 +43,8 @@ class ServiceSpec:
     app: str
     """The factory: ``package.module:callable`` returning an ASGI app."""
     port: int
+    environment: tuple[tuple[str, str], ...] = ()
+    """Set in the process before the app is built."""
 
     @property
     def url(self) -> str:
@@ -55,6 +57,7 @@ def run_service(spec: ServiceSpec, stop: Event) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {spec.name} %(message)s")
+    os.environ.update(dict(spec.environment))
     os.environ["ARCHLAB_INSTANCE_ID"] = spec.name  # so an app can say who answered
     app = load_handler(spec.app)()
     config = uvicorn.Config(app, host=HOST, port=spec.port, log_config=None, access_log=False)

@@ -230,6 +230,7 @@ class Supervisor:
                 desired=node.initial_size,
                 health_check=node.health_check,
                 scaling=node.request_scaling,
+                environment=tuple(sorted(node.environment.items())),
             )
             group.start(self.zones_down)
             self.groups.append(group)

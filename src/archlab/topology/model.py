@@ -144,6 +144,8 @@ class InstanceGroup(NodeBase):
     health_check: HealthCheck = Field(default_factory=HealthCheck)
     zones: tuple[str, ...] = ()
     """The zones the group spreads over (empty: the topology's zones)."""
+    environment: dict[str, str] = Field(default_factory=dict)
+    """Environment variables set in each HTTP instance (over the supervisor's own)."""
 
     @model_validator(mode="after")
     def _sizes(self) -> InstanceGroup:
