@@ -225,3 +225,14 @@ def test_status_and_access_log(tmp_path: Path) -> None:
         ]
         assert [entry["status"] for entry in access] == [200, 200, 200]
         assert {entry["target"] for entry in access} == {"a"}
+
+
+def test_an_idle_client_connection_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(proxy, "CLIENT_IDLE_SECONDS", 0.3)
+    with balancer(tmp_path) as lb:
+        host, port = lb.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as raw:
+            raw.settimeout(3)
+            assert raw.recv(10) == b""  # closed by the balancer, not by the timeout here

@@ -2,8 +2,9 @@
 its own, so that killing it is real and the supervisor restarts it like any worker.
 
 An api node names an app factory (``package.module:callable`` returning an ASGI app), built in
-the service's process, with ARCHLAB_INSTANCE_ID set to the service's (or instance's) name. The supervisor waits for the port to accept connections before it calls
-the system ready, and lists the service's URL under ``endpoints`` by the node's id.
+the service's process, with ARCHLAB_INSTANCE_ID set to the service's (or instance's) name. The
+supervisor waits for the port to accept connections before it calls the system ready, and
+lists the service's URL under ``endpoints`` by the node's id.
 """
 
 from __future__ import annotations

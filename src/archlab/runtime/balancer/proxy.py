@@ -64,6 +64,8 @@ IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS"})
 BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 IDLE_SECONDS = 4.0
+CLIENT_IDLE_SECONDS = 60.0
+"""A client connection with no request for this long is closed (ALB's idle timeout)."""
 MAX_IDLE_PER_TARGET = 64
 CONNECT_TIMEOUT_S = 2.0
 RESPONSE_TIMEOUT_S = 30.0
@@ -391,6 +393,7 @@ class ClientConnection(asyncio.Protocol):
         self._refused = False
         self._counted = False
         """Whether the size rule already counted this request (count mode)."""
+        self._idle: asyncio.TimerHandle | None = None
         self._serving: asyncio.Future[None] | None = None
         """The task answering queued requests (held, so it is not collected mid-way)."""
 
@@ -400,10 +403,24 @@ class ClientConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else ""
+        self._idle = asyncio.get_running_loop().call_later(CLIENT_IDLE_SECONDS, self._idle_out)
+
+    def _idle_out(self) -> None:
+        if self.busy or self.queue:
+            self._idle = asyncio.get_running_loop().call_later(
+                CLIENT_IDLE_SECONDS, self._idle_out
+            )
+            return
+        self.close()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = asyncio.get_running_loop().call_later(
+                CLIENT_IDLE_SECONDS, self._idle_out
+            )
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -414,6 +431,8 @@ class ClientConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
         self.writable.set()
+        if self._idle is not None:
+            self._idle.cancel()
 
     def pause_writing(self) -> None:
         self.writable.clear()
