@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from tests.storefront.web_fakes import FakeStoreApi
 
 from archlab.systems.storefront.web import create_web_app
-from archlab.systems.storefront.web.app import SECRET_ENV, load_secret
+from archlab.systems.storefront.web.visit import SECRET_ENV, load_secret
 
 SECRET = b"test secret"
 GOOD_CARD = {
