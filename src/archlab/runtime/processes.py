@@ -27,9 +27,18 @@ log = logging.getLogger(__name__)
 # this when it starts, and its children inherit its malloc.
 os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 CONTEXT = multiprocessing.get_context("forkserver")
-CONTEXT.set_forkserver_preload(
-    ["archlab.runtime.workers", "archlab.runtime.functions", "archlab.engines.sqlite"]
-)
+PRELOAD = ["archlab.runtime.workers", "archlab.runtime.functions", "archlab.engines.sqlite"]
+CONTEXT.set_forkserver_preload(PRELOAD)
+
+
+def preload(modules: list[str]) -> None:
+    """Have the fork server import ``modules`` too (the apps and handlers a run will start),
+    so that each process forked from it starts with them imported: an application tier
+    importing FastAPI, SQLAlchemy and its models takes two to three seconds to import on its
+    own. Modules must not open connections or start threads on import (children would share
+    them). Takes effect only before the fork server starts, and a module that fails to import
+    there is skipped (the child imports it, and reports the error, itself)."""
+    CONTEXT.set_forkserver_preload(list(dict.fromkeys(PRELOAD + modules)))
 
 
 def start_process(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:

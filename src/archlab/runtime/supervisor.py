@@ -33,7 +33,7 @@ from archlab.runtime.balancers import BalancerProcess, balancer_spec, balancer_v
 from archlab.runtime.functions import FunctionSpec, run_function_host
 from archlab.runtime.handlers import load_handler
 from archlab.runtime.instances import AutoScalingGroup
-from archlab.runtime.processes import Supervised
+from archlab.runtime.processes import Supervised, preload
 from archlab.runtime.provision import (
     needs_storage,
     provision,
@@ -111,6 +111,7 @@ class Supervisor:
 
     def start(self, timeout: float = 30.0) -> None:
         """Provision and start everything; ready once every worker polls."""
+        preload(sorted({m for t in self.topologies for m in _program_modules(t)}))
         for topology in self.topologies:
             provision(topology, self.engine)
             if needs_storage(topology):
@@ -335,6 +336,17 @@ class Supervisor:
         scratch = target.with_suffix(".tmp")
         scratch.write_text(json.dumps(self.snapshot(), default=str), encoding="utf-8")
         scratch.replace(target)
+
+
+def _program_modules(topology: Topology) -> set[str]:
+    """The modules of the apps and handlers a topology runs (``package.module:callable``)."""
+    programs: list[str | None] = []
+    for node in topology.nodes:
+        if isinstance(node, Api | InstanceGroup):
+            programs.append(node.app)
+        if isinstance(node, InstanceGroup | Function):
+            programs.append(node.handler)
+    return {program.partition(":")[0] for program in programs if program}
 
 
 @contextmanager
