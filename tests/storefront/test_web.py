@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.testclient import TestClient
-from tests.storefront.web_fakes import FakeStoreApi
 
 from archlab.systems.storefront.web import create_web_app
 from archlab.systems.storefront.web.visit import SECRET_ENV, load_secret
+from tests.storefront.web_fakes import FakeStoreApi
 
 SECRET = b"test secret"
 GOOD_CARD = {
