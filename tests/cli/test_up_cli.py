@@ -118,3 +118,29 @@ def test_chaos_names_what_is_not_there(up: tuple[subprocess.Popen[str], int]) ->
     zone = runner.invoke(app, ["chaos", "kill-zone", "zone-q"])
     assert zone.exit_code == 2 and "no zone 'zone-q' (zones: zone-a, zone-b)" in zone.stderr
     assert run("chaos", "log") == {"actions": []}
+
+
+def test_a_killed_supervisor_leaves_no_process_behind(
+    up: tuple[subprocess.Popen[str], int],
+) -> None:
+    process, _ = up
+    pids = [w["pid"] for w in run("status", "--json")["workers"]]
+    assert pids
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie is dead, just not yet reaped
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False

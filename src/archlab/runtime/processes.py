@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -42,10 +44,11 @@ def preload(modules: list[str]) -> None:
 
 
 def start_process(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
-    """Start ``target(*args)`` in a new process that sees this process's environment."""
+    """Start ``target(*args)`` in a new process that sees this process's environment and
+    ends if this process dies."""
     process = CONTEXT.Process(
         target=_with_environment,
-        args=(dict(os.environ), target, *args),
+        args=(dict(os.environ), os.getpid(), target, *args),
         name=name,
         daemon=True,
     )
@@ -53,10 +56,28 @@ def start_process(target: Callable[..., None], args: tuple[Any, ...], name: str)
     return process
 
 
-def _with_environment(environment: dict[str, str], target: Callable[..., None], *args: Any) -> None:
+def _with_environment(
+    environment: dict[str, str], owner: int, target: Callable[..., None], *args: Any
+) -> None:
     os.environ.clear()
     os.environ.update(environment)
+    threading.Thread(target=_end_with, args=(owner,), name="end-with-owner", daemon=True).start()
     target(*args)
+
+
+def _end_with(owner: int) -> None:
+    """Exit once the process that started this one is gone (SIGKILLed, say): its children are
+    the fork server's, so nothing else would stop them, and an orphaned instance would keep
+    its port and its work."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            log.warning("the supervisor (pid %s) is gone; exiting", owner)
+            os._exit(1)
+        except PermissionError:
+            continue  # alive, as another user: cannot be ours, but do not guess
 
 
 class Supervised:
