@@ -14,8 +14,8 @@ from archlab.clock import ManualClock
 from archlab.systems.storefront.api import create_app
 from archlab.systems.storefront.cache import Cache, MemoryCache
 from archlab.systems.storefront.database import Database, migrate
+from archlab.testing.postgres import PostgresPair, missing
 from tests.conftest import REQUIRE_EXTERNALS
-from tests.storefront.postgres import PostgresPair, missing
 from tests.storefront.shop import AppFactory
 
 

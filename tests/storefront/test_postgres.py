@@ -27,7 +27,7 @@ from archlab.systems.storefront.cache import MemoryCache, NoCache
 from archlab.systems.storefront.database import Database, connect, migrate, normalise
 from archlab.systems.storefront.models import Base
 from archlab.systems.storefront.products import PRODUCTS
-from tests.storefront.postgres import PostgresPair
+from archlab.testing.postgres import PostgresPair
 from tests.storefront.shop import CHECKOUT
 
 TOKEN = re.compile(r"[0-9A-F]{1,8}/[0-9A-F]{1,8}")

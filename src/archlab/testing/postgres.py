@@ -1,5 +1,5 @@
-"""A real PostgreSQL primary and streaming replica for the tests, started from the machine's
-PostgreSQL binaries in a temporary directory, on free loopback ports.
+"""A real PostgreSQL primary and streaming replica for tests and benchmarks, started from the
+machine's PostgreSQL binaries in a temporary directory, on free loopback ports.
 
 PostgreSQL refuses to run as root, so when the tests run as root every command runs as the
 ``postgres`` user (``runuser``) in a directory that user owns. The primary has
