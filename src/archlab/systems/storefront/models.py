@@ -7,7 +7,7 @@ only its brand and last four digits: the number and the security code are never 
 
 ``Cart.version`` grows with every write to a session's cart or orders. Writes take the cart row
 first, so they are serialised per session and the version orders them; the cache uses it so
-that a slow reader never replaces a newer write's entry (see ``api``).
+that a slow reader never replaces a newer write's entry (see ``store``).
 """
 
 from __future__ import annotations
