@@ -109,6 +109,18 @@ class _Connection(asyncio.Protocol):
             self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
             await asyncio.sleep(0.01)
             self.transport.abort()
+        elif route == "/big-drop":
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3000000\r\n\r\n")
+            self.transport.write(b"x" * 1_000_000)
+            await asyncio.sleep(0.05)
+            self.transport.abort()
+        elif route == "/flaky-mid":  # cut short on the first backend only
+            if self.backend.name == "a":
+                self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+                await asyncio.sleep(0.01)
+                self.transport.abort()
+            else:
+                self.respond(200, b"whole")
         elif route == "/big":
             self.respond(200, b"x" * 2_000_000)
         elif route == "/no-content":

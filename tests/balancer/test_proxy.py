@@ -106,12 +106,23 @@ def test_a_drop_before_the_answer_is_retried_only_when_idempotent(tmp_path: Path
         assert drops.count("POST /drop") == 3  # the plain POST once, the keyed one twice
 
 
-def test_a_response_cut_short_closes_the_clients_connection(tmp_path: Path) -> None:
+def test_a_response_cut_short_is_retried_while_nothing_was_sent_on(tmp_path: Path) -> None:
+    """Responses are held back until complete (up to the buffer), so a target dying half-way
+    through one costs the client nothing: the request goes to the other target."""
+    with running("a", "b") as backends, balancer(tmp_path) as lb:
+        lb.register("web", backends)
+        lb.wait_healthy("web", 2)
+        with httpx.Client(base_url=lb.url) as client:
+            answers = {client.get("/flaky-mid").text for _ in range(6)}
+        assert answers == {"whole"}
+
+
+def test_a_streaming_response_cut_short_closes_the_clients_connection(tmp_path: Path) -> None:
     with running("a") as backends, balancer(tmp_path) as lb:
         lb.register("web", backends)
         lb.wait_healthy("web", 1)
         with pytest.raises(httpx.RemoteProtocolError):
-            httpx.get(f"{lb.url}/drop-mid")
+            httpx.get(f"{lb.url}/big-drop")
 
 
 def test_no_target_and_timeouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,11 +16,15 @@ What it does, per request:
 - **Headers**: ``X-Forwarded-For`` (appended to), ``-Proto``, ``-Port`` and ``-Host``, and an
   ``X-Request-Id`` (the client's when well formed, else a new one), also on the response;
   hop-by-hop headers are not forwarded.
+- **Responses are held back until complete, up to** ``RESPONSE_BUFFER_BYTES`` (nginx's
+  ``proxy_buffering``): a target that dies half-way through a response has then sent the client
+  nothing, so the request can still go elsewhere. Larger responses stream once the buffer is
+  full.
 - **Retries.** A connection a target refuses means the request never reached it: any request is
-  sent to another target. A connection dropped before the response began (the target died
+  sent to another target. A connection dropped before a response was sent on (the target died
   mid-request) is retried on another target only when the request is idempotent -- GET, HEAD,
   PUT, DELETE, OPTIONS, or any request with an ``Idempotency-Key`` header, which the
-  application tier honours -- since a POST may have taken effect. A response that had begun
+  application tier honours -- since a POST may have taken effect. A response already streaming
   cannot be taken back: the client's connection is closed.
 - Errors the balancer makes itself are ``application/problem+json``: 400 (unparseable), 403,
   413 and 429 (WAF), 502 (no target answered), 503 (no target registered), 504 (timeout).
@@ -70,6 +74,7 @@ MAX_IDLE_PER_TARGET = 64
 CONNECT_TIMEOUT_S = 2.0
 RESPONSE_TIMEOUT_S = 30.0
 MAX_ATTEMPTS = 3
+RESPONSE_BUFFER_BYTES = 256 * 1024
 REASONS = {status.value: status.phrase for status in HTTPStatus}
 PHRASES = {status: phrase.encode() for status, phrase in REASONS.items()}
 
@@ -584,6 +589,9 @@ class UpstreamConnection(asyncio.Protocol):
         self._has_length = False
         self._until_close = False
         self._paused = False
+        self._held: list[bytes] = []
+        """The response so far, not yet sent on (see the module on buffering)."""
+        self._held_bytes = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -610,6 +618,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._has_length = False
         self._until_close = False
         self._headers = []
+        self._held = []
+        self._held_bytes = 0
         self.usable = False
         client.upstream = self
         self.transport.write(data)
@@ -623,7 +633,8 @@ class UpstreamConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.usable = False
-        if self._until_close and self._started:
+        if self._until_close and self._done is not None:
+            self._send_held()  # its end is the connection's end: it is complete
             self._finish(False)
         self._fail()
 
@@ -669,25 +680,43 @@ class UpstreamConnection(asyncio.Protocol):
             lines.append(b"Transfer-Encoding: chunked")
         lines.append(b"X-Request-Id: " + self._request_id)
         lines.append(b"Connection: keep-alive" if keep else b"Connection: close")
-        self._client.write(b"\r\n".join(lines) + b"\r\n\r\n")
-        self._started = True
+        self._hold(b"\r\n".join(lines) + b"\r\n\r\n")
         if self._head_only:
             # A response to HEAD has no body whatever its Content-Length says, and the parser
             # cannot know that: end here and do not reuse the connection.
+            self._send_held()
             self._finish(False)
 
     def on_body(self, body: bytes) -> None:
         if self._client is None:
             return
         if self._chunked:
-            self._client.write(b"%x\r\n" % len(body) + body + b"\r\n")
+            self._hold(b"%x\r\n" % len(body) + body + b"\r\n")
         else:
-            self._client.write(body)
+            self._hold(body)
 
     def on_message_complete(self) -> None:
         if self._client is not None and self._chunked and not self._head_only:
-            self._client.write(b"0\r\n\r\n")
+            self._hold(b"0\r\n\r\n")
+        self._send_held()
         self._finish(self.parser.should_keep_alive())
+
+    def _hold(self, data: bytes) -> None:
+        """Keep ``data`` back while the response fits the buffer; past it, stream."""
+        if self._started:
+            assert self._client is not None
+            self._client.write(data)
+            return
+        self._held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes > RESPONSE_BUFFER_BYTES:
+            self._send_held()
+
+    def _send_held(self) -> None:
+        if self._held and self._client is not None:
+            self._client.write(b"".join(self._held))
+            self._started = True
+        self._held, self._held_bytes = [], 0
 
     # --- ending ---------------------------------------------------------------------------------
 
