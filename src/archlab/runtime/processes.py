@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing import forkserver
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -33,19 +34,37 @@ PRELOAD = ["archlab.runtime.workers", "archlab.runtime.functions", "archlab.engi
 CONTEXT.set_forkserver_preload(PRELOAD)
 
 
+_wanted = list(PRELOAD)
+_preloaded: list[str] | None = None
+"""What the running fork server imported (None: none started since the last stop)."""
+
+
 def preload(modules: list[str]) -> None:
     """Have the fork server import ``modules`` too (the apps and handlers a run will start),
     so that each process forked from it starts with them imported: an application tier
     importing FastAPI, SQLAlchemy and its models takes two to three seconds to import on its
-    own. Modules must not open connections or start threads on import (children would share
-    them). Takes effect only before the fork server starts, and a module that fails to import
-    there is skipped (the child imports it, and reports the error, itself)."""
-    CONTEXT.set_forkserver_preload(list(dict.fromkeys(PRELOAD + modules)))
+    own, seconds an instance replacing a dead one must not spend. Modules must not open
+    connections or start threads on import (children would share them). A module that fails
+    to import there is skipped (the child imports it, and reports the error, itself).
+
+    A fork server already running without them (an earlier run in this process: the tests)
+    is stopped, when none of its children lives, so that the next process starts a new one
+    that has them; with children alive it is kept, and they import what they need."""
+    global _wanted, _preloaded
+    _wanted = list(dict.fromkeys(PRELOAD + modules))
+    CONTEXT.set_forkserver_preload(_wanted)
+    stale = _preloaded is not None and not set(_wanted) <= set(_preloaded)
+    if stale and not multiprocessing.active_children():
+        forkserver._forkserver._stop()  # type: ignore[attr-defined]  # the only way there is
+        _preloaded = None
 
 
 def start_process(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
     """Start ``target(*args)`` in a new process that sees this process's environment and
     ends if this process dies."""
+    global _preloaded
+    if _preloaded is None:  # the first start since the last stop launches the fork server
+        _preloaded = _wanted
     process = CONTEXT.Process(
         target=_with_environment,
         args=(dict(os.environ), os.getpid(), target, *args),

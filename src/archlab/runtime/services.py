@@ -52,12 +52,17 @@ class ServiceSpec:
         return f"http://{HOST}:{self.port}"
 
 
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic")
+
+
 def run_service(spec: ServiceSpec, stop: Event) -> None:
     """A service process: uvicorn until ``stop`` is set (SIGTERM sets it too)."""
     import uvicorn  # here: only service processes need it
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {spec.name} %(message)s")
+    for chatty in QUIET_LOGGERS:  # a line per outgoing request, or per migration plugin
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     os.environ.update(dict(spec.environment))
     os.environ["ARCHLAB_INSTANCE_ID"] = spec.name  # so an app can say who answered
     app = load_handler(spec.app)()
