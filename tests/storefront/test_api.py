@@ -251,7 +251,7 @@ def test_no_instance_serves_a_stale_cart_after_a_write_through_another(
     assert two.get("/api/cart", headers=headers()).json() == EMPTY_CART
     fill_cart(one, {"car-essential": 2})
     assert two.get("/api/cart", headers=headers()).json()["items"][0]["quantity"] == 2
-    assert two.get("/api/orders", headers=headers()).json() == {"orders": []}
+    assert two.get("/api/orders", headers=headers()).json() == {"orders": [], "next": None}
     placed = checkout(one).json()["order"]
     assert two.get("/api/cart", headers=headers()).json() == EMPTY_CART
     assert [o["id"] for o in two.get("/api/orders", headers=headers()).json()["orders"]] == [
@@ -287,7 +287,7 @@ def test_checkout_turns_the_cart_into_an_order(
     }
     assert order["card"] == {"brand": "visa", "last4": "4242"}
     assert client.get("/api/cart", headers=headers()).json() == EMPTY_CART
-    assert client.get("/api/orders", headers=headers()).json() == {"orders": [order]}
+    assert client.get("/api/orders", headers=headers()).json() == {"orders": [order], "next": None}
     assert client.get(f"/api/orders/{order['id']}", headers=headers()).json() == order
     assert fed == [order]
 
@@ -315,6 +315,54 @@ def test_the_same_idempotency_key_answers_the_same_order(
     assert client.get("/api/cart", headers=headers()).json()["items"][0]["product_id"] == (
         "life-whole"
     )
+
+
+def test_orders_come_a_page_at_a_time_newest_first(make_client: AppFactory) -> None:
+    clock = ManualClock()
+    client = make_client(clock=clock)
+    placed = []
+    for number in range(23):
+        fill_cart(client, {"pet-accident": 1})
+        placed.append(checkout(client).json()["order"]["id"])
+        if number % 2:
+            clock.advance(1.5)  # half share a moment with the next: the id breaks the tie
+    everything = client.get("/api/orders?limit=100", headers=headers()).json()
+    assert everything["next"] is None
+    newest_first = [o["id"] for o in everything["orders"]]
+    assert sorted(newest_first) == sorted(placed)
+    created = [o["created"] for o in everything["orders"]]
+    assert created == sorted(created, reverse=True)
+
+    first = client.get("/api/orders", headers=headers()).json()
+    assert [o["id"] for o in first["orders"]] == newest_first[:20]
+    rest = client.get("/api/orders", params={"cursor": first["next"]}, headers=headers()).json()
+    assert [o["id"] for o in rest["orders"]] == newest_first[20:] and rest["next"] is None
+
+    walked, cursor = [], None
+    while True:
+        params = {"limit": 5} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/orders", params=params, headers=headers()).json()
+        walked += [o["id"] for o in page["orders"]]
+        if (cursor := page["next"]) is None:
+            break
+    assert walked == newest_first
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("cursor=not-a-cursor", "cursor"),
+        ("cursor=MjAyNi0xMi0wMlQxMDowMDowMHxub3QtYW4taWQ", "cursor"),  # a time, then no id
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=many", "limit"),
+    ],
+)
+def test_a_bad_page_of_orders_is_a_400_naming_the_parameter(
+    client: TestClient, query: str, field: str
+) -> None:
+    found = problem(client.get(f"/api/orders?{query}", headers=headers()), 400)
+    assert fields(found) == {field}
 
 
 def test_an_idempotency_key_reused_for_other_details_is_a_422(client: TestClient) -> None:
@@ -374,7 +422,7 @@ def test_each_bad_field_is_named(client: TestClient, changes: dict[str, Any], fi
     assert fields(found) == {field}
     assert field in found["detail"]
     assert len(client.get("/api/cart", headers=headers()).json()["items"]) == 1
-    assert client.get("/api/orders", headers=headers()).json() == {"orders": []}
+    assert client.get("/api/orders", headers=headers()).json() == {"orders": [], "next": None}
 
 
 def test_every_bad_field_is_reported_at_once(client: TestClient) -> None:
@@ -418,7 +466,10 @@ def test_orders_are_newest_first_and_private_to_their_session(make_client: AppFa
         clock.advance(60)
     listed = client.get("/api/orders", headers=headers()).json()["orders"]
     assert [o["id"] for o in listed] == placed[::-1]
-    assert client.get("/api/orders", headers=headers(OTHER_SESSION)).json() == {"orders": []}
+    assert client.get("/api/orders", headers=headers(OTHER_SESSION)).json() == {
+        "orders": [],
+        "next": None,
+    }
     elsewhere = client.get(f"/api/orders/{placed[0]}", headers=headers(OTHER_SESSION))
     assert problem(elsewhere, 404)["title"] == "No such order"
     for unknown in ("00000000-0000-0000-0000-000000000000", "not-an-order"):

@@ -198,10 +198,10 @@ def test_two_instances_sharing_redis_never_serve_a_stale_cart(
     cached = raw.hget(prefix + "cart:" + headers()["X-Session-Id"], "d")
     seen = two.get("/api/cart", headers=headers())
     assert seen.content == cached and seen.json()["items"][0]["quantity"] == 2
-    assert two.get("/api/orders", headers=headers()).json() == {"orders": []}
+    assert two.get("/api/orders", headers=headers()).json() == {"orders": [], "next": None}
     placed = one.post("/api/checkout", json=CHECKOUT, headers=headers()).json()["order"]
     assert two.get("/api/cart", headers=headers()).json()["items"] == []
-    assert two.get("/api/orders", headers=headers()).json() == {"orders": [placed]}
+    assert two.get("/api/orders", headers=headers()).json() == {"orders": [placed], "next": None}
     assert two.get(f"/api/orders/{placed['id']}", headers=headers()).json() == placed
     fill_cart(two, {"pet-accident": 1})
     assert one.get("/api/cart", headers=headers()).json()["items"][0]["product_id"] == (

@@ -495,6 +495,25 @@ def test_orders_newest_first(client: TestClient, fake: FakeStoreApi) -> None:
     assert page(client.get("/orders/ord-0001")).title == "Order ord-0001"
 
 
+def test_a_long_history_is_shown_a_page_at_a_time(client: TestClient, fake: FakeStoreApi) -> None:
+    fake.orders_per_page = 2
+    for product in ("life-term", "pet-lifetime", "travel-annual"):
+        add(client, product)
+        client.post("/checkout", data=checkout_form(client) | GOOD_CARD)
+
+    def order_links(view: Page) -> list[str]:
+        return [a["href"] for a in view.find("a") if a.get("href", "").startswith("/orders/")]
+
+    first = page(client.get("/orders"))
+    assert order_links(first) == ["/orders/ord-0003", "/orders/ord-0002"]
+    (older,) = [a["href"] for a in first.find("a") if a.get("rel") == "next"]
+    second = page(client.get(older))
+    assert order_links(second) == ["/orders/ord-0001"]
+    assert not [a for a in second.find("a") if a.get("rel") == "next"]
+    assert "Newest orders" in second.all_text
+    assert client.get("/orders?cursor=not-a-cursor").status_code == 400
+
+
 # --- failures ------------------------------------------------------------------------------
 
 

@@ -107,6 +107,7 @@ class FakeStoreApi:
     down: bool = False
     fail_status: int | None = None
     fail_next: int = 0
+    orders_per_page: int = 20
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -153,14 +154,23 @@ class FakeStoreApi:
         if request.method == "POST" and path == "/api/checkout":
             return self.checkout(request, session)
         if request.method == "GET" and path == "/api/orders":
-            orders = list(reversed(self.orders.get(session, [])))
-            return httpx.Response(200, json={"orders": orders})
+            return self.orders_page(session, request.url.params.get("cursor"))
         if match := re.fullmatch(r"/api/orders/([^/]+)", path):
             for order in self.orders.get(session, []):
                 if order["id"] == match[1]:
                     return httpx.Response(200, json=order)
             return problem(404, "Not Found", f"no order {match[1]}")
         return problem(404, "Not Found", path)
+
+    def orders_page(self, session: str, cursor: str | None) -> httpx.Response:
+        """Pages of ``orders_per_page``, newest first; the cursor is the offset of the next."""
+        newest_first = list(reversed(self.orders.get(session, [])))
+        if cursor is not None and not cursor.isdigit():
+            return problem(400, "Invalid page cursor", "cursor: not a cursor this API gave")
+        start = int(cursor or 0)
+        end = start + self.orders_per_page
+        following = str(end) if end < len(newest_first) else None
+        return httpx.Response(200, json={"orders": newest_first[start:end], "next": following})
 
     def product(self, product_id: str, detail: bool = False) -> dict[str, Any]:
         product = dict(self.products[product_id]) | {"currency": self.currency}

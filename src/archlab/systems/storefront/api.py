@@ -6,7 +6,8 @@
 - ``GET /api/products``, ``GET /api/products/{id}`` -- the catalogue; the hot path.
 - ``GET /api/cart``, ``PUT``/``DELETE /api/cart/items/{product_id}`` -- the session's cart.
 - ``POST /api/checkout`` -- the cart becomes an order, idempotently with ``Idempotency-Key``.
-- ``GET /api/orders``, ``GET /api/orders/{id}`` -- the session's orders, newest first.
+- ``GET /api/orders`` (a page at a time: ``cursor``, ``limit``), ``GET /api/orders/{id}`` -- the
+  session's orders, newest first.
 
 Carts, checkout and orders belong to the session in ``X-Session-Id``. Every successful write
 answers ``X-Archlab-Read-After``, a token that reads send back so that they see the write even
@@ -30,7 +31,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Path, Request, Response
+from fastapi import FastAPI, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -57,7 +58,7 @@ from archlab.systems.storefront.schemas import (
     QuantityIn,
     documented,
 )
-from archlab.systems.storefront.store import PRODUCTS_KEY, Store
+from archlab.systems.storefront.store import MAX_ORDERS_PAGE, ORDERS_PAGE, PRODUCTS_KEY, Store
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,11 @@ ReadAfter = Annotated[
         description="What the session's last write answered in X-Archlab-Read-After.",
     ),
 ]
+PageCursorParameter = Annotated[
+    str | None,
+    Query(max_length=200, description="The next of the page before; the first page without."),
+]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_ORDERS_PAGE, description="Orders per page.")]
 ProductId = Annotated[str, Path(description="A product's id", examples=["car-essential"])]
 OrderId = Annotated[str, Path(description="An order's id (a UUID)")]
 IdempotencyKey = Annotated[
@@ -267,9 +273,15 @@ def _routes(app: FastAPI, store: Store) -> None:
         return _json(bodies.dumps({"order": placed.order}), status, written.token)
 
     @app.get("/api/orders", responses=documented(200, OrdersOut, 400))
-    def orders(session_id: SessionId, read_after: ReadAfter = "") -> Response:
-        """The session's orders, newest first."""
-        return _json(store.orders(session_id, read_after))
+    def orders(
+        session_id: SessionId,
+        read_after: ReadAfter = "",
+        cursor: PageCursorParameter = None,
+        limit: PageLimit = ORDERS_PAGE,
+    ) -> Response:
+        """The session's orders, newest first, a page at a time: ``next`` is the ``cursor``
+        of the page after (null on the last page)."""
+        return _json(store.orders(session_id, read_after, cursor, limit))
 
     @app.get("/api/orders/{order_id}", responses=documented(200, OrderOut, 400, 404))
     def order(session_id: SessionId, order_id: OrderId, read_after: ReadAfter = "") -> Response:

@@ -18,7 +18,7 @@ def money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     """SQLite gives times back without their zone; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def line(product_id: str, name: str, coverage: str, quantity: int, cents: int) -
 def order(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
-        "created": _utc(order.created_at).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": utc(order.created_at).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "status": order.status,
         "items": [
             line(i.product_id, i.name, i.coverage, i.quantity, i.monthly_premium_cents)

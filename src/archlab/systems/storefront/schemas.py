@@ -82,6 +82,7 @@ class OrderOut(_Out):
 
 class OrdersOut(_Out):
     orders: list[OrderOut]
+    next: str | None = Field(description="The cursor of the page after; null on the last page.")
 
 
 class PlacedOut(_Out):

@@ -16,13 +16,14 @@ Caching, cache-aside (see ``cache``):
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,7 @@ from archlab.systems.storefront.cache import Cache, NoCache
 from archlab.systems.storefront.checkout import Checkout, new_order
 from archlab.systems.storefront.database import Database, Read, Written
 from archlab.systems.storefront.models import Cart, CartItem, CheckoutRequest, Order, Product
-from archlab.systems.storefront.problems import Problem, not_found
+from archlab.systems.storefront.problems import FieldError, Problem, not_found
 from archlab.systems.storefront.products import CURRENCY
 
 PRODUCT_ID = re.compile(r"[a-z0-9-]{1,64}")
@@ -43,6 +44,9 @@ PRODUCTS_KEY = "products:list"
 PRODUCT_TTL_S = 60.0
 SESSION_TTL_S = 300.0
 ORDER_TTL_S = 3600.0
+ORDERS_PAGE = 20
+"""Orders per page of a session's history; the first page is what checkout caches."""
+MAX_ORDERS_PAGE = 100
 
 
 def _cart_key(session_id: str) -> str:
@@ -100,14 +104,62 @@ def _cart(session: Session, session_id: str) -> Versioned:
     return Versioned(version, bodies.dumps(cart))
 
 
-def _orders(session: Session, session_id: str) -> Versioned:
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page of orders starts: after the order placed at ``created`` with ``order_id``
+    (the last of the page before). Carried whole in the cursor, so reading the next page needs
+    no lookup and works on a replica that has not yet seen the order the cursor came from."""
+
+    created: datetime
+    order_id: str
+
+    def encode(self) -> str:
+        text = f"{self.created.isoformat()}|{self.order_id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> PageCursor:
+        """The cursor ``next`` gave; a Problem for anything else."""
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            created, order_id = base64.urlsafe_b64decode(padded).decode().split("|")
+            when = datetime.fromisoformat(created)
+        except ValueError:
+            when, order_id = None, ""
+        if when is None or when.tzinfo is None or not ORDER_ID.fullmatch(order_id):
+            raise Problem(
+                400,
+                "invalid-cursor",
+                "Invalid page cursor",
+                "cursor: not a cursor this API gave; use the next of the page before",
+                [FieldError("cursor", "not a cursor this API gave")],
+            )
+        return cls(when, order_id)
+
+
+def _orders(
+    session: Session,
+    session_id: str,
+    cursor: PageCursor | None = None,
+    limit: int = ORDERS_PAGE,
+) -> Versioned:
+    """A page of the session's orders, newest first: ``limit`` of them, from ``cursor`` (the
+    start without one), and ``next``, the cursor of the page after (None on the last). Keyset
+    pagination: a page costs the same however many orders the session has."""
     version = _version(session, session_id)
-    orders = session.scalars(
-        select(Order)
-        .where(Order.session_id == session_id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
+    query = select(Order).where(Order.session_id == session_id)
+    if cursor is not None:
+        query = query.where(
+            tuple_(Order.created_at, Order.id) < tuple_(cursor.created, cursor.order_id)
+        )
+    found = session.scalars(
+        query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit + 1)
     ).all()
-    return Versioned(version, bodies.dumps({"orders": [bodies.order(order) for order in orders]}))
+    page = found[:limit]
+    last = page[-1] if len(found) > limit else None
+    following = None if last is None else PageCursor(bodies.utc(last.created_at), last.id).encode()
+    body = {"orders": [bodies.order(order) for order in page], "next": following}
+    return Versioned(version, bodies.dumps(body))
 
 
 def _touch(session: Session, session_id: str, now: datetime) -> None:
@@ -185,10 +237,23 @@ class Store:
             _cart_key(session_id), lambda session: _cart(session, session_id), after
         )
 
-    def orders(self, session_id: str, after: str | None) -> bytes:
-        return self._session_read(
-            _orders_key(session_id), lambda session: _orders(session, session_id), after
-        )
+    def orders(
+        self,
+        session_id: str,
+        after: str | None,
+        cursor: str | None = None,
+        limit: int = ORDERS_PAGE,
+    ) -> bytes:
+        """A page of the session's orders (see ``_orders``); only the first page of the
+        usual size is cached, the one a checkout replaces."""
+        start = None if cursor is None else PageCursor.decode(cursor)
+
+        def load(session: Session) -> Versioned:
+            return _orders(session, session_id, start, limit)
+
+        if start is None and limit == ORDERS_PAGE:
+            return self._session_read(_orders_key(session_id), load, after)
+        return self.database.read(load, after).value.body
 
     def order(self, session_id: str, order_id: str, after: str | None) -> bytes:
         if not ORDER_ID.fullmatch(order_id):

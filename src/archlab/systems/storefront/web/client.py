@@ -155,8 +155,10 @@ class _Products(_Model):
     products: tuple[Product, ...]
 
 
-class _Orders(_Model):
+class OrdersPage(_Model):
     orders: tuple[Order, ...]
+    next: str | None
+    """The cursor of the page after; None on the last page."""
 
 
 class _Placed(_Model):
@@ -202,8 +204,11 @@ class StoreApi:
         )
         return _parse(_Placed, body).order
 
-    async def orders(self, caller: Caller) -> tuple[Order, ...]:
-        return _parse(_Orders, await self._call("GET", "/api/orders", caller)).orders
+    async def orders(self, caller: Caller, cursor: str | None = None) -> OrdersPage:
+        """A page of the session's orders, newest first: the first, or the one ``cursor``
+        (a page's ``next``) starts."""
+        path = "/api/orders" if cursor is None else f"/api/orders?cursor={quote(cursor, safe='')}"
+        return _parse(OrdersPage, await self._call("GET", path, caller))
 
     async def order(self, caller: Caller, order_id: str) -> Order:
         body = await self._call("GET", f"/api/orders/{segment(order_id)}", caller)

@@ -330,8 +330,16 @@ class Pages:
 
     async def orders(self, request: Request) -> Response:
         caller = visit_of(request).caller
-        orders, count = await asyncio.gather(self.api.orders(caller), self.count(caller))
-        return self.render(request, "orders.html", cart_count=count, orders=orders)
+        cursor = request.query_params.get("cursor") or None
+        page, count = await asyncio.gather(self.api.orders(caller, cursor), self.count(caller))
+        return self.render(
+            request,
+            "orders.html",
+            cart_count=count,
+            orders=page.orders,
+            next_cursor=page.next,
+            first_page=cursor is None,
+        )
 
     async def order(self, request: Request) -> Response:
         caller = visit_of(request).caller
