@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -247,3 +248,21 @@ def test_an_idle_client_connection_is_closed(
         with socket.create_connection((host, int(port))) as raw:
             raw.settimeout(3)
             assert raw.recv(10) == b""  # closed by the balancer, not by the timeout here
+
+
+def test_a_busy_client_connection_outlives_the_idle_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(proxy, "CLIENT_IDLE_SECONDS", 0.3)
+    with balancer(tmp_path) as lb, httpx.Client(base_url=lb.url) as client:
+        deadline = time.monotonic() + 1.0  # three idle timeouts, with a request every 0.1 s
+        ports = set()
+        while time.monotonic() < deadline:
+            ports.add(
+                client.get("/").extensions["network_stream"].get_extra_info("socket").getsockname()
+            )
+            time.sleep(0.1)
+        assert len(ports) == 1  # the same connection throughout
+        time.sleep(0.6)
+        after = client.get("/").extensions["network_stream"].get_extra_info("socket").getsockname()
+        assert after not in ports  # idle past the timeout: the balancer closed it

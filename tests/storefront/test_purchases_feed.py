@@ -20,7 +20,7 @@ from archlab.runtime.provision import provision
 from archlab.runtime.supervisor import STATE_FILE
 from archlab.systems.purchases import SYSTEM as PURCHASES
 from archlab.systems.purchases.ledger import Ledger
-from archlab.systems.storefront.purchases_feed import PurchasesFeed, purchases_of
+from archlab.systems.storefront.purchases_feed import STATE_TTL_S, PurchasesFeed, purchases_of
 
 ORDER: dict[str, Any] = {
     "id": "0b8a1d6e-43b5-4a5c-9d68-5a8d7f1c2e3b",
@@ -88,6 +88,19 @@ def test_nothing_is_sent_when_purchases_does_not_run(home: Path) -> None:
     (home / STATE_FILE).write_text(json.dumps(state))
     assert PurchasesFeed().publish(ORDER) == 0
     assert not (home / "purchases").exists()
+
+
+def test_purchases_started_later_are_fed_once_the_state_is_read_again(
+    home: Path, engine: MessagingEngine
+) -> None:
+    now = [0.0]
+    feed = PurchasesFeed(clock=lambda: now[0])
+    assert feed.publish(ORDER) == 0
+    provision(PURCHASES.topology("topic"), engine)
+    running(home, "topic")
+    assert feed.publish(ORDER) == 0  # what it read a moment ago still stands
+    now[0] += STATE_TTL_S
+    assert feed.publish(ORDER) == 2
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,10 @@ class BalancerSpec:
     access_log: bool = True
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps`` with separators makes an encoder each call: a line per request pays for it."""
+
+
 class LogWriter:
     """JSON lines kept in memory and appended to a file in batches."""
 
@@ -68,7 +72,7 @@ class LogWriter:
         self.pending: list[str] = []
 
     def __call__(self, entry: dict[str, Any]) -> None:
-        self.pending.append(json.dumps(entry, separators=(",", ":")))
+        self.pending.append(_compact(entry))
 
     def flush(self) -> None:
         if not self.pending:
