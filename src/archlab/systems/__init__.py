@@ -26,6 +26,7 @@ class System:
 
 def available() -> dict[str, System]:
     """Every system archlab can run, by name."""
-    from archlab.systems import claims, images, purchases
+    from archlab.systems import claims, images, purchases, storefront
 
-    return {system.name: system for system in (purchases.SYSTEM, claims.SYSTEM, images.SYSTEM)}
+    systems = (purchases.SYSTEM, claims.SYSTEM, images.SYSTEM, storefront.SYSTEM)
+    return {system.name: system for system in systems}
