@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from archlab.blocks import Queue as QueueBlock
 from archlab.blocks.bucket import Bucket
@@ -23,24 +23,8 @@ from archlab.systems.images.api import create_app as images_app
 from archlab.systems.images.catalog import Catalog, Upload
 from archlab.systems.images.renditions import RenditionSet
 from archlab.topology import Topology
-from tests.conftest import REQUIRE_EXTERNALS
 from tests.console.conftest import dead_letter
 from tests.images import samples
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium`"
-        if REQUIRE_EXTERNALS:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

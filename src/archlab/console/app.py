@@ -24,6 +24,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from archlab import settings
 from archlab.blocks import Queue
@@ -137,7 +138,7 @@ async def _messaging_problem(request: Request, error: Exception) -> JSONResponse
 
 
 def serve(
-    app: FastAPI, host: str = "127.0.0.1", port: int = 8080
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 8080
 ) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve ``app`` from a daemon thread; return once it accepts connections.
 
