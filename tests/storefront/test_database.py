@@ -5,6 +5,8 @@ checked with errors that name their variable."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from archlab.systems.storefront import database
 from archlab.systems.storefront.database import (
     Database,
     InvalidDatabaseUrl,
+    WriteTurn,
     connect,
     lsn,
     migrate,
@@ -77,6 +80,41 @@ def test_migrating_again_or_from_several_processes_at_once_changes_nothing(
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM products")).scalar() == len(PRODUCTS)
     engine.dispose()
+
+
+def _count_in_turns(database: Path, counter: Path, times: int) -> None:
+    """Read, wait, write ``times`` times: only a lock held across all three keeps every
+    increment."""
+    turn = WriteTurn(database)
+
+    def one_thread() -> None:
+        for _ in range(times):
+            with turn:
+                seen = int(counter.read_text())
+                time.sleep(0.0005)
+                counter.write_text(str(seen + 1))
+
+    threads = [threading.Thread(target=one_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    turn.close()
+
+
+def test_writers_take_turns_across_threads_and_processes(tmp_path: Path) -> None:
+    database, counter = tmp_path / "storefront.db", tmp_path / "counter"
+    counter.write_text("0")
+    forking = multiprocessing.get_context("fork")
+    processes = [
+        forking.Process(target=_count_in_turns, args=(database, counter, 50)) for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+    assert [process.exitcode for process in processes] == [0, 0, 0]
+    assert int(counter.read_text()) == 3 * 2 * 50
 
 
 def test_migrate_without_a_url_migrates_the_configured_primary(
