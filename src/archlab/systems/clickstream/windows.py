@@ -13,7 +13,7 @@ stream's metrics would.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ class Window:
     start_ms: int
     page_views: Counter[str] = field(default_factory=Counter)
     purchases: Counter[str] = field(default_factory=Counter)
-    revenue: Counter[str] = field(default_factory=Counter)
+    revenue: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     events: int = 0
 
     def add(self, record: dict[str, Any]) -> None:
@@ -35,7 +35,7 @@ class Window:
         elif record["name"] == "purchase":
             coverage = record.get("coverage") or "unknown"
             self.purchases[coverage] += 1
-            self.revenue[coverage] += record.get("value") or 0.0
+            self.revenue[coverage] += float(record.get("value") or 0.0)
 
     def summary(self, top: int = 10) -> dict[str, Any]:
         return {
