@@ -171,3 +171,8 @@ def test_an_unreadable_batch_is_refused_whole(body: bytes, reason: str) -> None:
 
 def test_a_readable_batch_gives_its_events() -> None:
     assert read_batch(json.dumps({"events": [VIEW, VIEW]}).encode()) == [VIEW, VIEW]
+
+
+def test_the_partition_fields_are_the_event_time_in_utc() -> None:
+    (record,) = checked({**VIEW, "time": 1_779_926_400_000 - 1}).records  # 23:59:59.999 UTC
+    assert (record["event_date"], record["event_hour"]) == ("2026-05-27", "23")

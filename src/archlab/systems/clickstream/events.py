@@ -26,6 +26,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -60,6 +61,8 @@ COLUMNS: dict[str, str] = {
     "name": "string",
     "label": "string",
     "event_time": "timestamp",
+    "event_date": "string",
+    "event_hour": "string",
     "received_at": "timestamp",
     "session_id": "string",
     "visitor_id": "string",
@@ -76,7 +79,10 @@ COLUMNS: dict[str, str] = {
     "device_family": "string",
     "device_type": "string",
 }
-"""The lake's columns and their catalog types; timestamps are milliseconds since the epoch."""
+"""The lake's columns and their catalog types; timestamps are milliseconds since the epoch.
+``event_date`` (``2026-12-02``) and ``event_hour`` (``13``), in UTC, are what the lake is
+partitioned by (``dt=``, ``hour=``): by when the event happened, so that a backfill or a late
+batch lands in the partitions a query for that time prunes to."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,8 @@ def _record(event: Any, sender: Client, now_ms: int) -> dict[str, Any]:
         "name": name,
         "label": label,
         "event_time": when,
+        "event_date": _utc(when).strftime("%Y-%m-%d"),
+        "event_hour": _utc(when).strftime("%H"),
         "received_at": now_ms,
         "session_id": _required(event, "session", ID),
         "visitor_id": _required(event, "visitor", ID),
@@ -178,6 +186,10 @@ def _record(event: Any, sender: Client, now_ms: int) -> dict[str, Any]:
         "ip": sender.ip,
         **sender.device,
     }
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _required(event: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
