@@ -193,3 +193,126 @@ class ConditionalCheckFailed(TableError):
     """A write's condition did not hold; nothing was changed."""
 
     code = "ConditionalCheckFailedException"
+
+
+# --- the data catalog (AWS Glue) -------------------------------------------------------------
+
+
+class CatalogError(MessagingError):
+    """Base of the catalog errors, each with AWS Glue's code.
+
+    A MessagingError in shape (``code``, ``message``) like StorageError and TableError, so the
+    CLI and the console report catalog errors with nothing new; ``except CatalogError`` picks
+    out the catalog's own (the crawler's too).
+    """
+
+
+class EntityNotFound(CatalogError):
+    """An unknown database, table, table version or partition."""
+
+    code = "EntityNotFoundException"
+
+
+class AlreadyExists(CatalogError):
+    """A database, table or partition created again."""
+
+    code = "AlreadyExistsException"
+
+
+class InvalidInput(CatalogError):
+    """Any malformed request: a bad name, type, location, value, expression, token or limit."""
+
+    code = "InvalidInputException"
+
+
+class ConcurrentModification(CatalogError):
+    """A table changed between the read and the write of an update; nothing was written."""
+
+    code = "ConcurrentModificationException"
+
+
+# --- the data stream (Kinesis Data Streams) ---------------------------------------------------
+
+
+class StreamError(MessagingError):
+    """Base of the stream errors, each with Amazon Kinesis Data Streams' code.
+
+    A MessagingError in shape (``code``, ``message``) like StorageError and TableError, so the
+    CLI and the console report stream errors with nothing new; ``except StreamError`` picks out
+    the stream's own.
+    """
+
+
+class StreamNotFound(StreamError):
+    """An unknown stream or shard, or an iterator whose stream was deleted."""
+
+    code = "ResourceNotFoundException"
+
+
+class StreamInUse(StreamError):
+    """A stream created again."""
+
+    code = "ResourceInUseException"
+
+
+class StreamValidation(StreamError):
+    """A parameter of the wrong type or shape: a bad name, key, record, count or limit."""
+
+    code = "ValidationException"
+
+
+class InvalidStreamArgument(StreamError):
+    """A well-formed parameter that cannot be used: a record or request over its size, a hash
+    key out of range, a sequence number from elsewhere, a bad iterator, a retention period out
+    of bounds or in the wrong direction."""
+
+    code = "InvalidArgumentException"
+
+
+class CheckpointMovedBackwards(InvalidStreamArgument):
+    """A consumer's checkpoint set before the one it holds (KCL refuses this too)."""
+
+
+class ExpiredIterator(StreamError):
+    """A shard iterator used more than five minutes after it was returned."""
+
+    code = "ExpiredIteratorException"
+
+
+class StreamLimitExceeded(StreamError):
+    """More shards than a stream may have."""
+
+    code = "LimitExceededException"
+
+
+# --- the delivery stream (Amazon Data Firehose) ----------------------------------------------
+
+
+class DeliveryError(MessagingError):
+    """Base of the delivery stream's errors, each with Amazon Data Firehose's code.
+
+    A MessagingError in shape (``code``, ``message``) like the other blocks' families, so the
+    CLI and the console report them with nothing new; ``except DeliveryError`` picks out the
+    delivery stream's own.
+    """
+
+
+class DeliveryValidation(DeliveryError):
+    """A request of the wrong shape: no records, more than 500, a record that is not bytes or
+    is over 1,000 KiB."""
+
+    code = "ValidationException"
+
+
+class InvalidDeliveryArgument(DeliveryError):
+    """A configuration that cannot be used (a bad name, prefix, query, schema or hint), or a
+    request over Firehose's 4 MiB."""
+
+    code = "InvalidArgumentException"
+
+
+class DeliveryStreamInUse(DeliveryError):
+    """A delivery stream opened with another configuration while records it buffered under its
+    own are still waiting."""
+
+    code = "ResourceInUseException"
