@@ -1,0 +1,129 @@
+"""The collector: ``POST /collect`` takes the tracker's batches and puts each accepted event on
+the stream, and ``GET /tracker.js`` serves the tracker itself.
+
+A batch is answered ``200`` with how many events were accepted and, for each refused one, its
+index and the reason (the tracker does not retry those: they would be refused again); a batch
+that cannot be read at all is a ``400`` problem, one too large a ``413``. Bots get a ``200``
+that keeps nothing (a crawler has no use for an error). Events go on the stream in one
+PutRecords per batch, partitioned by session, so a session's events stay in order on one
+shard; only once the stream acknowledged them is the batch answered.
+
+The tracker posts ``text/plain`` (what ``sendBeacon`` sends without a CORS preflight); any
+content type is read as JSON. Pages on other origins may post (CORS allows any origin, no
+credentials). Behind archlab's load balancer the client's address is the first of
+``X-Forwarded-For``, trusted only when the request came from loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+
+from archlab.blocks.stream import Stream
+from archlab.clock import Clock, SystemClock
+from archlab.systems.clickstream.events import MAX_BATCH_BYTES, BadBatch, check, client, read_batch
+
+PROBLEM = "application/problem+json"
+TRACKER = Path(__file__).parent / "static" / "tracker.js"
+LOOPBACK = ("127.", "::1")
+
+
+@dataclass
+class Counters:
+    batches: int = 0
+    accepted: int = 0
+    refused: int = 0
+    bot_events: int = 0
+    bad_batches: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, count in counts.items():
+                setattr(self, name, getattr(self, name) + count)
+
+    def state(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+
+def problem(status: int, title: str, detail: str) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return JSONResponse(body, status, media_type=PROBLEM)
+
+
+def client_address(request: Request) -> str:
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer.startswith(LOOPBACK):
+        return forwarded.split(",")[0].strip()
+    return peer
+
+
+def create_collector_app(stream: Stream, clock: Clock | None = None) -> FastAPI:
+    clock = clock or SystemClock()
+    counters = Counters()
+    tracker = TRACKER.read_bytes()
+    app = FastAPI(title="archlab clickstream collector")
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["POST"], allow_headers=["Content-Type"]
+    )
+    app.state.counters = counters
+
+    @app.post("/collect")
+    async def collect(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
+            counters.add(bad_batches=1)
+            return problem(413, "Batch too large", f"at most {MAX_BATCH_BYTES:,} bytes a batch")
+        body = await request.body()
+        try:
+            events = read_batch(body)
+        except BadBatch as error:
+            counters.add(bad_batches=1)
+            status = 413 if len(body) > MAX_BATCH_BYTES else 400
+            return problem(status, "Unreadable batch", str(error))
+        sender = client(client_address(request), request.headers.get("user-agent", ""))
+        checked = check(events, sender, int(clock.now() * 1000))
+        if checked.bot:
+            counters.add(batches=1, bot_events=len(events))
+            return JSONResponse({"accepted": 0, "refused": [], "bot": True})
+        if checked.records:
+            entries = [
+                {
+                    "Data": json.dumps(r, separators=(",", ":")).encode(),
+                    "PartitionKey": r["session_id"],
+                }
+                for r in checked.records
+            ]
+            await run_in_threadpool(stream.put_records, entries)
+        counters.add(batches=1, accepted=len(checked.records), refused=len(checked.refused))
+        refused = [{"index": r.index, "reason": r.reason} for r in checked.refused]
+        return JSONResponse({"accepted": len(checked.records), "refused": refused, "bot": False})
+
+    @app.get("/tracker.js")
+    def tracker_script() -> Response:
+        return Response(
+            tracker,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get("/stats")
+    def stats() -> dict[str, int]:
+        return counters.state()
+
+    return app
