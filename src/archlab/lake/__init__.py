@@ -1,0 +1,1 @@
+"""The lake: delivery of records into partitioned Parquet, and the crawler that catalogs it."""
