@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import buses, chaos, deliveries, queues, routing, topics, up
+from archlab.cli import buses, chaos, deliveries, queues, routing, sql, topics, up
 from archlab.systems.claims.cli import claims_app
 from archlab.systems.purchases.cli import purchases_app
 
@@ -26,6 +26,7 @@ app.command("deliver")(deliveries.deliver)
 app.command("up")(up.up)
 app.command("status")(up.status)
 app.add_typer(chaos.chaos_app, name="chaos")
+app.command("sql")(sql.sql)
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(claims_app, name="claims")
 
