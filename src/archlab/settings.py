@@ -33,3 +33,7 @@ def objects_url(storage: str = "object-store") -> str:
 
 def tables_url() -> str:
     return os.environ.get("ARCHLAB_TABLES_URL") or f"sqlite:///{home() / 'tables.db'}"
+
+
+def streams_url() -> str:
+    return os.environ.get("ARCHLAB_STREAMS_URL") or f"sqlite:///{home() / 'streams.db'}"

@@ -4,6 +4,7 @@ names (one short write with O_APPEND, so lines from several processes never inte
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -36,6 +37,8 @@ def record_event(event: Any) -> None:
         for record in event["Records"]:
             source = record.get("eventSource") or record.get("EventSource")
             body = record.get("body") or record.get("Sns", {}).get("Message")
+            if "kinesis" in record:
+                body = base64.b64decode(record["kinesis"]["data"]).decode()
             _append(json.dumps({"source": source, "body": body}))
     else:
         _append(json.dumps({"source": event.get("source"), "body": event.get("detail-type")}))

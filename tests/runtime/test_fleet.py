@@ -133,8 +133,10 @@ def test_a_killed_instance_costs_no_request_and_is_replaced(
         chaos.kill_instance(supervisor.snapshot(), home, victim["id"])
         killed = time.monotonic()
         eventually(
-            lambda: len(healthy(supervisor)) == 2
-            and victim["id"] not in {i["id"] for i in healthy(supervisor)},
+            lambda: (
+                len(healthy(supervisor)) == 2
+                and victim["id"] not in {i["id"] for i in healthy(supervisor)}
+            ),
             timeout=10,
         )
         replaced_in = time.monotonic() - killed
@@ -164,8 +166,10 @@ def test_a_zone_outage_moves_capacity_and_the_zone_comes_back(
     assert supervisor.snapshot()["zones_down"] == ["zone-a"]
     chaos.restore_zone(supervisor.snapshot(), home, "zone-a")
     eventually(
-        lambda: sorted(i["zone"] for i in healthy(supervisor)) == ["zone-a", "zone-b"]
-        and len(supervisor.snapshot()["instances"]) == 2,
+        lambda: (
+            sorted(i["zone"] for i in healthy(supervisor)) == ["zone-a", "zone-b"]
+            and len(supervisor.snapshot()["instances"]) == 2
+        ),
         timeout=15,
     )
     with pytest.raises(chaos.ChaosError, match="not down"):

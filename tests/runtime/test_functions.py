@@ -3,6 +3,7 @@ triggered by a queue, a topic, a bus rule and a schedule."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -13,13 +14,17 @@ from typing import Any
 import pytest
 
 from archlab.blocks import EventBus, Queue, Topic
+from archlab.blocks.stream import Stream
+from archlab.clock import ManualClock
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
-from archlab.runtime.functions import QueuePoller, scheduled_event
+from archlab.engines.streams import connect_streams
+from archlab.runtime.functions import QueuePoller, StreamPoller, scheduled_event
 from archlab.runtime.supervisor import read_state, supervised
 from archlab.topology import Edge, Function, Profile, Topology, Trigger
 from archlab.topology import EventBus as EventBusNode
 from archlab.topology import Queue as QueueNode
+from archlab.topology import Stream as StreamNode
 from archlab.topology import Topic as TopicNode
 from tests.runtime.handlers import lines
 from tests.runtime.test_workers import eventually
@@ -118,6 +123,102 @@ def test_the_batching_window_gathers_messages_sent_meanwhile(queue: Queue) -> No
     assert time.monotonic() - started < 1.0  # a full batch does not wait out the window
 
 
+@pytest.fixture
+def stream(tmp_path: Path) -> Stream:
+    engine = connect_streams(f"sqlite:///{tmp_path}/streams.db", ManualClock())
+    return Stream.create(engine, "clicks", 1)
+
+
+def put(stream: Stream, *bodies: str) -> None:
+    stream.put_records([{"Data": body.encode(), "PartitionKey": "k"} for body in bodies])
+
+
+def shard_poller(stream: Stream, handler: Any, **trigger: Any) -> StreamPoller:
+    shard = stream.describe().shards[0].shard_id
+    return StreamPoller(stream, shard, "recorder", Trigger(**trigger), handler)
+
+
+def bodies(event: dict[str, Any]) -> list[str]:
+    return [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+
+
+def test_a_shard_is_read_in_order_in_batches_and_checkpointed(stream: Stream) -> None:
+    put(stream, "a", "b", "c")
+    events: list[Any] = []
+    poller = shard_poller(stream, events.append, batch_size=2)
+    assert poller.poll_once() == 2 and poller.poll_once() == 1 and poller.poll_once() == 0
+    assert [bodies(e) for e in events] == [["a", "b"], ["c"]]
+    record = events[0]["Records"][0]
+    assert record["eventSource"] == "aws:kinesis" and record["eventName"] == "aws:kinesis:record"
+    assert record["eventSourceARN"] == stream.arn and record["kinesis"]["partitionKey"] == "k"
+    shard = stream.describe().shards[0].shard_id
+    assert (
+        stream.get_checkpoint("recorder", shard)
+        == events[1]["Records"][0]["kinesis"]["sequenceNumber"]
+    )
+    again: list[Any] = []  # a new host resumes after the checkpoint
+    put(stream, "d")
+    shard_poller(stream, again.append).poll_once()
+    assert [bodies(e) for e in again] == [["d"]]
+
+
+def test_a_failing_batch_is_read_again_and_nothing_after_it_goes_first(stream: Stream) -> None:
+    put(stream, "a", "b")
+    seen: list[list[str]] = []
+
+    def flaky(event: Any) -> None:
+        seen.append(bodies(event))
+        if len(seen) == 1:
+            raise RuntimeError("the backend is down")
+
+    poller = shard_poller(stream, flaky, batch_size=10)
+    poller.poll_once()
+    put(stream, "c")
+    poller.poll_once()
+    assert seen == [["a", "b"], ["a", "b", "c"]]
+
+
+def test_reported_failures_checkpoint_up_to_the_first_and_read_from_it(stream: Stream) -> None:
+    put(stream, "a", "b", "c")
+    seen: list[list[str]] = []
+
+    def handler(event: Any) -> dict[str, Any]:
+        seen.append(bodies(event))
+        failed = [
+            r["kinesis"]["sequenceNumber"]
+            for r in event["Records"]
+            if len(seen) == 1 and base64.b64decode(r["kinesis"]["data"]) == b"b"
+        ]
+        return {"batchItemFailures": [{"itemIdentifier": n} for n in failed]}
+
+    poller = shard_poller(stream, handler)
+    poller.poll_once()
+    poller.poll_once()
+    assert seen == [["a", "b", "c"], ["b", "c"]]
+
+
+def test_latest_starts_after_what_is_there(stream: Stream) -> None:
+    put(stream, "old")
+    events: list[Any] = []
+    poller = shard_poller(stream, events.append, starting_position="LATEST")
+    assert poller.poll_once() == 0
+    put(stream, "new")
+    poller.poll_once()
+    assert [bodies(e) for e in events] == [["new"]]
+
+
+def test_a_queue_batch_is_at_most_ten_messages() -> None:
+    with pytest.raises(ValueError, match="at most 10 messages"):
+        Topology(
+            system="demo",
+            profile=Profile(name="test"),
+            nodes=(QueueNode(id="jobs"), Function(id="f", handler="tests.runtime.handlers:record")),
+            edges=(
+                Edge(source="jobs", target="f", kind="triggers", trigger=Trigger(batch_size=11)),
+            ),
+        )
+
+
 def test_scheduled_event_shape() -> None:
     event = scheduled_event("demo-tick")
     assert event["source"] == "aws.events" and event["detail-type"] == "Scheduled Event"
@@ -129,6 +230,8 @@ def test_a_function_host_runs_every_trigger(
 ) -> None:
     output = str(tmp_path / "events.txt")
     monkeypatch.setenv("ARCHLAB_TEST_OUTPUT", output)
+    streams_url = f"sqlite:///{tmp_path}/streams.db"
+    monkeypatch.setenv("ARCHLAB_STREAMS_URL", streams_url)
     topology = Topology(
         system="demo",
         profile=Profile(name="test"),
@@ -136,11 +239,13 @@ def test_a_function_host_runs_every_trigger(
             QueueNode(id="jobs"),
             TopicNode(id="news"),
             EventBusNode(id="events"),
+            StreamNode(id="clicks", shards=2),
             Function(id="recorder", handler="tests.runtime.handlers:record_event", schedule_s=0.5),
         ),
         edges=(
             Edge(source="jobs", target="recorder", kind="triggers", trigger=Trigger(batch_size=5)),
             Edge(source="news", target="recorder", kind="subscribes"),
+            Edge(source="clicks", target="recorder", kind="triggers"),
             Edge(
                 source="events",
                 target="recorder",
@@ -160,9 +265,10 @@ def test_a_function_host_runs_every_trigger(
         entry = {"Source": "claims", "DetailType": "ClaimFiled", "Detail": "{}"}
         EventBus(engine, "demo-events").put_events([entry])
         engine.close()
+        put(Stream(connect_streams(streams_url), "demo-clicks"), "a click")
 
         def seen() -> set[str | None]:
             return {json.loads(line)["source"] for line in lines(output)}
 
-        eventually(lambda: {"aws:sqs", "aws:sns", "claims", "aws.events"} <= seen())
+        eventually(lambda: {"aws:sqs", "aws:sns", "claims", "aws.events", "aws:kinesis"} <= seen())
     assert read_state(tmp_path / "home") is None  # the state is gone once stopped

@@ -94,7 +94,7 @@ def test_target_backlog_per_worker() -> None:
                 Function(id="f", handler="m:f"),
                 edges=(Edge(source="s", target="f", kind="triggers"),),
             ),
-            "comes from a queue, topic, bus or bucket",
+            "comes from a queue, topic, bus, bucket or stream",
         ),
         (lambda: small(InstanceGroup(id="g", handler="m:f", min_size=3, max_size=2)), "exceeds"),
         (lambda: small(InstanceGroup(id="g", handler="not a path")), "String should match"),

@@ -12,14 +12,17 @@ from archlab.blocks import Queue as QueueBlock
 from archlab.blocks import Topic as TopicBlock
 from archlab.blocks.bucket import Bucket
 from archlab.blocks.queue import queue_arn
+from archlab.blocks.stream import Stream
 from archlab.blocks.table import Table
 from archlab.blocks.topic import function_arn
 from archlab.engines.base import MessagingEngine
 from archlab.engines.objectstore import ObjectEngine
+from archlab.engines.streams import StreamEngine
 from archlab.engines.tables import TableEngine
 from archlab.topology import Bucket as BucketNode
 from archlab.topology import Edge, Function, Queue, Topic, Topology
 from archlab.topology import EventBus as EventBusNode
+from archlab.topology import Stream as StreamNode
 from archlab.topology import Table as TableNode
 
 
@@ -108,3 +111,9 @@ def provision_storage(
             bucket.put_notification_configuration(
                 {"QueueConfigurations": queues, "LambdaFunctionConfigurations": functions}
             )
+
+
+def provision_streams(topology: Topology, engine: StreamEngine) -> None:
+    """Create the topology's streams (kept, with their records, when they exist)."""
+    for stream in topology.of_kind(StreamNode):
+        Stream.create(engine, resource_name(topology, stream.id), stream.shards, exist_ok=True)

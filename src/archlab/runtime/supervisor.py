@@ -26,6 +26,7 @@ from archlab.blocks.errors import MessagingError
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.engines.objectstore import ObjectEngine, connect_objects
+from archlab.engines.streams import connect_streams
 from archlab.engines.tables import connect_tables
 from archlab.runtime import chaos
 from archlab.runtime.autoscaling import Autoscaler
@@ -38,6 +39,7 @@ from archlab.runtime.provision import (
     needs_storage,
     provision,
     provision_storage,
+    provision_streams,
     resource_name,
 )
 from archlab.runtime.services import Service, ServiceSpec
@@ -55,6 +57,7 @@ from archlab.topology import (
     Topology,
     Trigger,
 )
+from archlab.topology import Stream as StreamNode
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
@@ -84,10 +87,11 @@ class Supervisor:
         endpoints: dict[str, str] | None = None,
         objects_url: str | None = None,
         tables_url: str | None = None,
+        streams_url: str | None = None,
     ) -> None:
-        """``objects_url`` and ``tables_url`` default to the settings'; processes the
-        supervisor starts find their engines from the settings too, so pass them only when
-        the environment says the same."""
+        """``objects_url``, ``tables_url`` and ``streams_url`` default to the settings';
+        processes the supervisor starts find their engines from the settings too, so pass them
+        only when the environment says the same."""
         self.topologies = topologies
         self.home = home
         self.messaging_url = messaging_url
@@ -95,6 +99,7 @@ class Supervisor:
         self.engine: MessagingEngine = connect(messaging_url)
         self.objects_url = objects_url or settings.objects_url()
         self.tables_url = tables_url or settings.tables_url()
+        self.streams_url = streams_url or settings.streams_url()
         self.pools: dict[str, tuple[str, WorkerPool]] = {}
         self.functions: list[FunctionHost] = []
         self.services: list[Service] = []
@@ -114,6 +119,8 @@ class Supervisor:
         preload(sorted({m for t in self.topologies for m in _program_modules(t)}))
         for topology in self.topologies:
             provision(topology, self.engine)
+            if topology.of_kind(StreamNode):
+                provision_streams(topology, connect_streams(self.streams_url))
             if needs_storage(topology):
                 provision_storage(
                     topology, self._objects_engine, connect_tables(self.tables_url), self.engine
@@ -178,12 +185,16 @@ class Supervisor:
     def _start_functions(self, topology: Topology) -> None:
         for function in topology.of_kind(Function):
             queue_triggers = []
+            stream_triggers = []
             pushed = False
             for edge in topology.edges_to(function.id):
                 source = topology.node(edge.source)
                 if isinstance(source, Queue) and edge.kind == "triggers":
                     name = resource_name(topology, source.id)
                     queue_triggers.append((name, edge.trigger or Trigger()))
+                elif isinstance(source, StreamNode) and edge.kind == "triggers":
+                    name = resource_name(topology, source.id)
+                    stream_triggers.append((name, edge.trigger or Trigger(batch_size=100)))
                 elif isinstance(source, Topic | EventBus | Bucket):
                     pushed = True
             host = FunctionHost(
@@ -192,6 +203,8 @@ class Supervisor:
                     handler=function.handler,
                     messaging_url=self.messaging_url,
                     queue_triggers=tuple(queue_triggers),
+                    stream_triggers=tuple(stream_triggers),
+                    streams_url=self.streams_url,
                     pushed=pushed,
                     schedule_s=function.schedule_s,
                 ),

@@ -255,12 +255,16 @@ Node = Annotated[
 
 
 class Trigger(Model):
-    """How a queue feeds a function or instance group (a Lambda event source mapping)."""
+    """How a queue or a stream feeds a function or instance group (a Lambda event source
+    mapping). From a queue a batch is at most 10 messages; from a stream, 10,000 records of
+    one shard, read from ``starting_position`` the first time and from the mapping's
+    checkpoint after that."""
 
-    batch_size: int = Field(default=10, ge=1, le=10)
+    batch_size: int = Field(default=10, ge=1, le=10_000)
     batching_window_s: float = Field(default=0.0, ge=0, le=300)
     max_concurrency: int = Field(default=2, ge=1)
     report_batch_item_failures: bool = True
+    starting_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
 
 
 class Edge(Model):
@@ -345,8 +349,18 @@ class Topology(Model):
             raise ValueError(f"{where}: a bus subscription needs an event_pattern (its rule)")
         if edge.kind == "triggers" and not isinstance(target, Function | InstanceGroup):
             raise ValueError(f"{where}: a trigger runs a function or an instance group")
-        if edge.kind == "triggers" and not isinstance(source, Queue | Topic | EventBus | Bucket):
-            raise ValueError(f"{where}: a trigger comes from a queue, topic, bus or bucket")
+        if edge.kind == "triggers" and not isinstance(
+            source, Queue | Topic | EventBus | Bucket | Stream
+        ):
+            raise ValueError(f"{where}: a trigger comes from a queue, topic, bus, bucket or stream")
+        if isinstance(source, Queue) and edge.trigger and edge.trigger.batch_size > 10:
+            raise ValueError(f"{where}: a batch from a queue is at most 10 messages")
+        if (
+            isinstance(source, Stream)
+            and edge.kind == "triggers"
+            and isinstance(target, InstanceGroup)
+        ):
+            raise ValueError(f"{where}: a stream triggers functions only")
 
     @property
     def nodes_by_id(self) -> dict[str, Node]:
