@@ -7,6 +7,7 @@ import typer
 from archlab import __version__
 from archlab.cli import buses, chaos, deliveries, queues, routing, sql, topics, up
 from archlab.systems.claims.cli import claims_app
+from archlab.systems.clickstream.cli import clickstream_app, crawl
 from archlab.systems.purchases.cli import purchases_app
 
 app = typer.Typer(
@@ -29,6 +30,8 @@ app.add_typer(chaos.chaos_app, name="chaos")
 app.command("sql")(sql.sql)
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(claims_app, name="claims")
+app.add_typer(clickstream_app, name="clickstream")
+app.command("crawl")(crawl)
 
 
 def _show_version(value: bool) -> None:

@@ -278,20 +278,41 @@ class DeliveryStream:
 
     def put_record_batch(self, records: Sequence[bytes]) -> PutRecordBatchResult:
         """PutRecordBatch: up to 500 records in one durable transaction, stored as sent."""
-        sizes = _check_batch(records)
-        body = b"\n".join(records)
-        self._buffer.append(
-            Put(
-                id=None,
-                arrival=self._clock.now(),
-                records=len(records),
-                raw_bytes=sum(sizes),
-                one_a_line=single_lines(body, len(records)),
-                sizes=array("I", sizes).tobytes(),
-                body=PUT_CODEC.compress(body, asbytes=True),
-            )
-        )
+        self._buffer.append(self._put(records, _check_batch(records)))
         return PutRecordBatchResult(os.urandom(6).hex(), len(records))
+
+    def put_from_source(self, source: str, records: Sequence[tuple[int, bytes]]) -> int:
+        """Firehose with a Kinesis stream as its source: ``records`` are ``(sequence number,
+        data)`` read from one shard (``source``), in order. They are stored with the shard's
+        position in one transaction, and those at or before the position stored are skipped,
+        so a reader that dies before its checkpoint and reads them again buffers each record
+        once. Returns the records buffered."""
+        if not isinstance(source, str) or not source:
+            raise InvalidDeliveryArgument(f"source must be non-empty text, got {source!r}")
+        checked = [(int(sequence), data) for sequence, data in records]
+        sizes = _check_records([data for _, data in checked])
+
+        def puts_after(position: int) -> tuple[list[Put], int]:
+            new = [i for i, (sequence, _) in enumerate(checked) if sequence > position]
+            puts = [
+                self._put([checked[i][1] for i in chunk], [sizes[i] for i in chunk])
+                for chunk in _chunks(new, MAX_BATCH_RECORDS)
+            ]
+            return puts, checked[-1][0] if checked else position
+
+        return self._buffer.append_from(source, puts_after)
+
+    def _put(self, records: Sequence[bytes], sizes: Sequence[int]) -> Put:
+        body = b"\n".join(records)
+        return Put(
+            id=None,
+            arrival=self._clock.now(),
+            records=len(records),
+            raw_bytes=sum(sizes),
+            one_a_line=single_lines(body, len(records)),
+            sizes=array("I", sizes).tobytes(),
+            body=PUT_CODEC.compress(body, asbytes=True),
+        )
 
     # --- delivering ------------------------------------------------------------------------
 
@@ -664,3 +685,7 @@ def _error_parts(chunk: _Chunk, failures: Sequence[Failure]) -> list[_Part]:
 def _direct_id(batch_id: str, part: _Part) -> str:
     """The id of one partition's file of a caller's batch: the same for the same batch."""
     return str(uuid.uuid5(DIRECT_BATCHES, f"{batch_id}\x00{part.kind}\x00{part.partition}"))
+
+
+def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]

@@ -37,7 +37,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,10 @@ CREATE TABLE IF NOT EXISTS counters (
     files_written INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO counters (id) VALUES (1);
+CREATE TABLE IF NOT EXISTS sources (
+    source TEXT PRIMARY KEY,
+    position TEXT NOT NULL
+);
 """
 """Blobs are the last columns, so that SQLite reads no overflow page for the others; the
 indexes answer every question but a blob's. A round names its puts and a batch its segments by
@@ -250,6 +254,28 @@ class DeliveryBuffer:
                 (put.arrival, put.records, put.raw_bytes, put.one_a_line, put.sizes, put.body),
             )
             db.execute("UPDATE counters SET records_in = records_in + ?", (put.records,))
+
+    def append_from(self, source: str, puts_after: Callable[[int], tuple[list[Put], int]]) -> int:
+        """Puts read from ``source`` (a stream's shard), in one durable transaction with the
+        source's position: ``puts_after(position)`` makes the puts of the records after the
+        last one stored (position -1 when none was) and says the last record's position. A
+        reader that replays records it is unsure of puts each of them once. Returns the
+        records put. (Positions are kept as text: Kinesis's sequence numbers run to 56
+        digits.)"""
+        with self._write() as db:
+            row = db.execute("SELECT position FROM sources WHERE source = ?", (source,)).fetchone()
+            puts, last = puts_after(-1 if row is None else int(row[0]))
+            if not puts:
+                return 0
+            db.executemany(
+                "INSERT INTO puts (arrival, records, raw_bytes, one_a_line, sizes, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(p.arrival, p.records, p.raw_bytes, p.one_a_line, p.sizes, p.body) for p in puts],
+            )
+            records = sum(put.records for put in puts)
+            db.execute("UPDATE counters SET records_in = records_in + ?", (records,))
+            db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (source, str(last)))
+            return records
 
     def puts_waiting(self) -> Waiting:
         """The records in puts not yet converted."""

@@ -26,7 +26,13 @@ class System:
 
 def available() -> dict[str, System]:
     """Every system archlab can run, by name."""
-    from archlab.systems import claims, images, purchases, storefront
+    from archlab.systems import claims, clickstream, images, purchases, storefront
 
-    systems = (purchases.SYSTEM, claims.SYSTEM, images.SYSTEM, storefront.SYSTEM)
+    systems = (
+        purchases.SYSTEM,
+        claims.SYSTEM,
+        images.SYSTEM,
+        storefront.SYSTEM,
+        clickstream.SYSTEM,
+    )
     return {system.name: system for system in systems}

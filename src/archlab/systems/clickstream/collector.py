@@ -127,3 +127,10 @@ def create_collector_app(stream: Stream, clock: Clock | None = None) -> FastAPI:
         return counters.state()
 
     return app
+
+
+def create_app() -> FastAPI:
+    """The running system's collector: events onto its stream (the topology's factory)."""
+    from archlab.systems.clickstream.pipeline import stream
+
+    return create_collector_app(stream())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+SYSTEM = "clickstream"
 DATABASE = "clickstream"
 """The catalog database of the collected events; its table ``events`` is what they land in."""
 EVENTS = "events"
@@ -15,10 +16,6 @@ STREAM = "clicks"
 @dataclass(frozen=True)
 class Places:
     root: Path
-
-    @property
-    def streams(self) -> str:
-        return f"sqlite:///{self.root / 'streams.db'}"
 
     @property
     def catalog(self) -> str:
@@ -37,6 +34,11 @@ class Places:
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
+
+    @property
+    def panel(self) -> Path:
+        """The in-stream windows, as the live panel draws them (JSON, rewritten atomically)."""
+        return self.root / "panel.json"
 
 
 def places(home: Path) -> Places:
