@@ -14,7 +14,7 @@ from rich.table import Table
 
 from archlab import settings
 from archlab.cli.inputs import fail, read_text
-from archlab.systems.clickstream.wiring import places
+from archlab.systems.clickstream.wiring import DATABASE, places
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,11 +55,23 @@ def sql(
         _attach_storefront(lake)
         result = lake.query(text)
     except QueryError as error:
-        fail(str(error))
+        hint = ""
+        if "does not exist" in str(error) and not _has_tables(lake):
+            hint = " (the catalog has no table yet: deliver events, then run `archlab crawl`)"
+        fail(f"{error}{hint}")
     finally:
         lake.close()
     _write(result.table, output_format, output)
     _summary(result)
+
+
+def _has_tables(lake: Lake) -> bool:
+    from archlab.blocks.errors import CatalogError
+
+    try:
+        return bool(lake.catalog.get_tables(DATABASE).items)
+    except CatalogError:
+        return False
 
 
 def _attach_storefront(lake: Lake) -> None:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from archlab.cli.inputs import fail, print_json
 
 if TYPE_CHECKING:
+    from archlab.blocks.stream import Stream
     from archlab.lake.crawler import SchemaChange
 
 clickstream_app = typer.Typer(
@@ -98,8 +99,7 @@ Sink = Callable[[list[dict[str, object]]], None]
 
 
 def _sink(into: Into) -> tuple[Sink, str]:
-    from archlab.runtime.provision import provision_streams
-    from archlab.systems.clickstream import SYSTEM, pipeline
+    from archlab.systems.clickstream import pipeline
 
     if into == "delivery":
         delivery = pipeline.delivery_stream()
@@ -108,14 +108,23 @@ def _sink(into: Into) -> tuple[Sink, str]:
             delivery.put_record_batch([_encoded(r) for r in records])
 
         return to_delivery, f"delivery stream {pipeline.DELIVERY_NAME}"
-    stream = pipeline.stream()
-    provision_streams(SYSTEM.topology(), stream.engine)
+    stream = _provisioned_stream()
 
     def to_stream(records: list[dict[str, object]]) -> None:
         entries = [{"Data": _encoded(r), "PartitionKey": r["session_id"]} for r in records]
         stream.put_records(entries)
 
     return to_stream, f"stream {pipeline.STREAM_NAME}"
+
+
+def _provisioned_stream() -> Stream:
+    """The system's stream, created as ``archlab up`` creates it if it is not there yet."""
+    from archlab.runtime.provision import provision_streams
+    from archlab.systems.clickstream import SYSTEM, pipeline
+
+    stream = pipeline.stream()
+    provision_streams(SYSTEM.topology(), stream.engine)
+    return stream
 
 
 def _encoded(record: dict[str, object]) -> bytes:
@@ -131,7 +140,7 @@ def flush() -> None:
 
     delivery = pipeline.delivery_stream()
     with Console(stderr=True).status("delivering"):
-        buffered = pipeline.drain(delivery, pipeline.stream())
+        buffered = pipeline.drain(delivery, _provisioned_stream())
         report = delivery.flush()
     print_json(
         {

@@ -1,6 +1,6 @@
 /* archlab clickstream tracker: page views, clicks and custom events, sent in batches.
  *
- * <script src="http://127.0.0.1:8082/tracker.js" defer></script>
+ * <script src="http://127.0.0.1:8083/tracker.js" defer></script>
  *
  * Events are queued and sent to the collector that served this script (POST /collect) when 20
  * have gathered or 5 s have passed, and with navigator.sendBeacon when the page is hidden or
@@ -8,6 +8,8 @@
  * localStorage, a session id (renewed after 30 minutes idle) in sessionStorage; neither holds
  * anything about the person. Elements with data-track="name" send that event when clicked,
  * with their data-product, data-coverage and data-value; links and buttons send "click".
+ * Elements with data-track-load="name" (and the same fields) send that event once the page has
+ * loaded: a confirmation page's purchases, say.
  * window.archlab.track(name, fields) sends any event the collector knows.
  */
 (function () {
@@ -66,16 +68,20 @@
     else if (!timer) timer = setTimeout(function () { send(false); }, WAIT_MS);
   }
 
-  document.addEventListener("click", function (e) {
-    var target = e.target.closest && e.target.closest("[data-track], a, button");
-    if (!target) return;
-    var data = target.dataset || {};
+  function fieldsOf(element) {
+    var data = element.dataset || {};
     var fields = { label: data.label };
     if (data.product) fields.product = data.product;
     if (data.coverage) fields.coverage = data.coverage;
     if (data.value) fields.value = Number(data.value);
     if (data.currency) fields.currency = data.currency;
-    track(data.track || "click", fields);
+    return fields;
+  }
+
+  document.addEventListener("click", function (e) {
+    var target = e.target.closest && e.target.closest("[data-track], a, button");
+    if (!target) return;
+    track(target.dataset.track || "click", fieldsOf(target));
   }, true);
 
   document.addEventListener("visibilitychange", function () {
@@ -85,4 +91,6 @@
 
   window.archlab = { track: track, flush: function () { send(false); } };
   track("page_view");
+  var loaded = document.querySelectorAll("[data-track-load]");
+  for (var i = 0; i < loaded.length; i++) track(loaded[i].dataset.trackLoad, fieldsOf(loaded[i]));
 })();

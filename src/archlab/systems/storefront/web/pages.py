@@ -52,6 +52,7 @@ from archlab.systems.storefront.web.forms import (
     coverage_of,
     parse_quantity,
 )
+from archlab.systems.storefront.web.tracking import Tracking, content_security_policy
 from archlab.systems.storefront.web.visit import (
     SECURITY_HEADERS,
     Visit,
@@ -120,9 +121,12 @@ def templates() -> Environment:
 class Pages:
     """The shop's pages and forms, over one API client."""
 
-    def __init__(self, api: StoreApi, environment: Environment) -> None:
+    def __init__(
+        self, api: StoreApi, environment: Environment, tracking: Tracking | None = None
+    ) -> None:
         self.api = api
         self.environment = environment
+        self.tracking = tracking or Tracking()
 
     def render(
         self,
@@ -135,14 +139,19 @@ class Pages:
         **context: Any,
     ) -> HTMLResponse:
         visit: Visit | None = getattr(request.state, "visit", None)
+        collector = self.tracking.collector()
         html = self.environment.get_template(template).render(
             path=request.url.path,
             csrf=visit.csrf if visit else "",
             notice=visit.take_notice() if visit else None,
             cart_count=cart_count,
+            tracker=f"{collector}/tracker.js" if collector else None,
             **context,
         )
-        return HTMLResponse(html, status_code=status, headers=headers)
+        response = HTMLResponse(html, status_code=status, headers=headers)
+        if collector:
+            response.headers["content-security-policy"] = content_security_policy(collector)
+        return response
 
     async def count(self, caller: Caller) -> int | None:
         """The header's cart count; a page still renders without it."""
@@ -345,7 +354,11 @@ class Pages:
         caller = visit_of(request).caller
         order_id = resource_id(request.path_params["order_id"])
         order, count = await asyncio.gather(self.api.order(caller, order_id), self.count(caller))
-        return self.render(request, "order.html", cart_count=count, order=order)
+        placed = getattr(request.state, "visit", None)
+        just_placed = placed is not None and placed.notice == "placed"
+        return self.render(
+            request, "order.html", cart_count=count, order=order, just_placed=just_placed
+        )
 
     # --- failures ---------------------------------------------------------------------------
 
