@@ -345,6 +345,10 @@ def ratios(figures: dict[str, Any]) -> dict[str, float]:
     return {key: round(value, 3) for key, value in result.items()}
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
 def record(report: dict[str, Any]) -> None:
     rows = [
         "| measure | requests/s | p50 ms | p99 ms | p99 ms loaded | errors |",
@@ -354,7 +358,7 @@ def record(report: dict[str, Any]) -> None:
         rate = values.get("requests_per_s", values.get("checkouts_per_s", 0))
         rows.append(
             f"| {name} | {rate:,.0f} | {values['p50_ms']:.2f} | {values['p99_ms']:.2f} | "
-            f"{values.get('loaded_p99_ms', float('nan')):.2f} | {values['errors']} |"
+            f"{_ms(values.get('loaded_p99_ms'))} | {values['errors']} |"
         )
     rows += ["", *benchkit.figures_table(report["ratios"])]
     notes = ["Load from other processes on the same two cores: wrk (1 thread) and a Python client."]
