@@ -30,12 +30,14 @@ from archlab import settings
 from archlab.blocks import Queue
 from archlab.blocks.errors import MessagingError, QueueDoesNotExist
 from archlab.blocks.queue import MAX_REDRIVE_RATE
+from archlab.console import clickstream
 from archlab.console.live import dead_letter_sources, live_state
 from archlab.console.page import page
 from archlab.engines import connect
 from archlab.runtime import chaos
 
 PROBLEM = "application/problem+json"
+Days = Annotated[int, Query(ge=1, le=clickstream.MAX_DAYS, description="the lake's last days")]
 
 
 def create_app(
@@ -45,10 +47,13 @@ def create_app(
     its chaos buttons act under ``home`` (ARCHLAB_HOME by default)."""
     chaos_home = home or settings.home()
     engine = connect(messaging_url)
+    dashboard = clickstream.Dashboard(chaos_home)
     app = FastAPI(title="archlab console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.clickstream = dashboard
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(MessagingError, _messaging_problem)
+    app.add_exception_handler(Exception, _server_problem)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -90,6 +95,27 @@ def create_app(
     @app.post("/api/chaos/zones/{zone}/restore")
     def restore_zone(zone: str) -> dict[str, Any]:
         return _chaos(lambda: chaos.restore_zone(state(), chaos_home, zone))
+
+    def clickstream_data(days: int) -> dict[str, Any]:
+        current = state()
+        if clickstream.SYSTEM not in current.get("systems", {}):
+            raise HTTPException(
+                404, "the clickstream is not running: start it with `archlab up clickstream`"
+            )
+        collector = (current.get("endpoints") or {}).get(clickstream.SYSTEM)
+        return dashboard.data(days, collector)
+
+    @app.get("/api/clickstream")
+    def api_clickstream(days: Days = clickstream.DEFAULT_DAYS) -> dict[str, Any]:
+        """The clickstream dashboard's data: the lake's answers over the last ``days`` days,
+        the stream's one-minute windows and the collector's counters (kept a few seconds)."""
+        return clickstream_data(days)
+
+    @app.get("/api/clickstream/fragments")
+    def clickstream_fragments(days: Days = clickstream.DEFAULT_DAYS) -> dict[str, Any]:
+        """The same, drawn: the page's charts and panels as HTML, by the slot they fill."""
+        data = clickstream_data(days)
+        return {"generated_at": data["generated_at"], "fragments": clickstream.fragments(data)}
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -135,6 +161,11 @@ async def _messaging_problem(request: Request, error: Exception) -> JSONResponse
     assert isinstance(error, MessagingError)
     status = 404 if isinstance(error, QueueDoesNotExist) else 400
     return problem(request, status, f"{error.code}: {error.message}")
+
+
+async def _server_problem(request: Request, error: Exception) -> JSONResponse:
+    """A bug: a 500 problem, its cause in the log (the server logs the traceback)."""
+    return problem(request, 500, f"the console failed: {type(error).__name__}")
 
 
 def serve(

@@ -15,6 +15,13 @@ When the ``images`` system serves its API (``endpoints["images"]`` in the superv
 a Gallery card shows its newest images, straight from that API (it allows the console's origin
 in CORS), refreshed every five seconds, with a phone / tablet / desktop preview of the one
 selected and the renditions each device would get.
+
+When the ``clickstream`` system runs, a Clickstream card shows its dashboard: the stream's
+one-minute windows (page views a minute, purchases in the last minute, spike alerts, late
+events) and the collector's counters, then the lake's traffic over time, top pages, funnel and
+purchases by coverage type, with what each query took and scanned. The charts are SVG drawn
+on the server (:mod:`archlab.console.clickstream`); the script fetches them every five seconds
+and swaps in only those that changed.
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from archlab.console import clickstream
 from archlab.console.diagram import render
 from archlab.topology import Topology
 
 POLL_MS = 1000
 GALLERY_MS = 5000
 GALLERY_LIMIT = 12
+DASHBOARD_MS = 5000
 
 STYLE = """
 :root {
@@ -645,13 +654,18 @@ def page(state: dict[str, Any]) -> str:
         script += GALLERY_SCRIPT.replace("GALLERY_MS", str(GALLERY_MS)).replace(
             "GALLERY_LIMIT", str(GALLERY_LIMIT)
         )
+    style = STYLE
+    if clickstream.SYSTEM in systems:
+        sections.append(_dashboard())
+        style += DASHBOARD_STYLE
+        script += DASHBOARD_SCRIPT.replace("DASHBOARD_MS", str(DASHBOARD_MS))
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>archlab console</title>
-<style>{STYLE}</style>
+<style>{style}</style>
 </head>
 <body>
 <header><h1>archlab console</h1><span id="status">connecting…</span></header>
@@ -712,4 +726,166 @@ def _gallery(images: str) -> str:
         f'<div class="preview" id="gallery-preview" hidden><div class="devices">{devices}</div>'
         '<div class="frame mobile"><img id="gallery-preview-image" alt=""></div>'
         '<div class="serves"></div></div></div></section>'
+    )
+
+
+DASHBOARD_STYLE = """
+#clickstream .card-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; }
+#clickstream .card-head label { margin-left: auto; color: var(--muted); font-size: 13px; }
+#clickstream h3 { font-size: 13px; margin: 18px 0 4px; }
+#clickstream h3 .profile { font-weight: 400; color: var(--muted); }
+#clickstream h4 { font-size: 13px; margin: 0 0 6px; }
+#clickstream select { font: inherit; font-size: 13px; }
+.dash {
+  display: grid; gap: 14px; margin-top: 8px;
+  grid-template-columns: repeat(auto-fit, minmax(min(100%, 290px), 1fr));
+}
+.dash .wide { grid-column: 1 / -1; }
+.stack { display: grid; gap: 14px; align-content: start; }
+@media (min-width: 700px) { .dash.lake { grid-template-columns: 1fr 1fr; } }
+@media (min-width: 960px) { .dash.lake { grid-template-columns: 1fr 1fr 1fr; } }
+@media (min-width: 760px) {
+  .dash.live { grid-template-columns: 3fr 2fr; }
+  .dash.live > .stack { grid-column: 1 / -1; grid-template-columns: 1fr 1fr; }
+}
+@media (min-width: 1180px) {
+  .dash.live { grid-template-columns: 2fr 1fr 1fr; }
+  .dash.live > .stack { grid-column: auto; grid-template-columns: 1fr; }
+}
+.chart { margin: 0; padding: 10px 12px; border: 1px solid #eaeef2; border-radius: 6px; }
+.chart figcaption { font-size: 13px; font-weight: 600; margin-bottom: 4px; }
+.chart .plot { container-type: inline-size; padding-top: 2px; }
+.chart svg.c-chart { display: block; overflow: visible; }
+.chart-note { margin: 4px 0 0; color: var(--muted); font-size: 12px; }
+.chart-empty {
+  display: grid; place-items: center; min-height: 120px; margin: 0; border-radius: 4px;
+  color: var(--muted); background: repeating-linear-gradient(135deg, var(--soft) 0 8px,
+  #fff 8px 16px);
+}
+.chart details { margin-top: 6px; font-size: 12px; }
+.chart summary { color: var(--muted); cursor: pointer; }
+.chart details table { margin-top: 4px; }
+.chart details td, .chart details th { padding: 2px 8px; }
+.side { padding: 10px 12px; border: 1px solid #eaeef2; border-radius: 6px; }
+.alerts { margin: 0 0 8px; padding-left: 18px; }
+.alert-item { color: var(--alert); }
+.alert-item time { font-weight: 600; font-variant-numeric: tabular-nums; }
+.late { margin: 8px 0 0; color: var(--muted); }
+.late strong { color: var(--ink); font-variant-numeric: tabular-nums; }
+.counters {
+  display: grid; grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); gap: 8px;
+  margin: 0;
+}
+.counters div { padding: 6px 8px; background: var(--soft); border-radius: 6px; }
+.counters dt { font-size: 11px; color: var(--muted); }
+.counters dd { margin: 0; font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.footnote { margin: 12px 0 0; color: var(--muted); font-size: 12px; }
+#clickstream-error[hidden] { display: none; }
+
+svg.c-chart text { font-size: 11px; fill: var(--muted); font-variant-numeric: tabular-nums; }
+svg.c-chart .c-name { font-size: 12px; fill: var(--ink); }
+svg.c-chart .c-value { font-size: 11.5px; fill: var(--ink); }
+svg.c-chart .c-step { font-size: 12px; fill: var(--ink); font-weight: 600; }
+svg.c-chart .c-grid { stroke: #eaeef2; }
+svg.c-chart .c-base, svg.c-chart .c-tick { stroke: #8c959f; }
+svg.c-chart .c-track { fill: var(--soft); }
+svg.c-chart .c-bar:hover { opacity: .8; }
+svg.c-chart .views { fill: #54aeff; }
+svg.c-chart .c-track + .c-bar.views { fill: #b6e3ff; }
+svg.c-chart .c-track + .c-bar.buys { fill: #aceebb; }
+svg.c-chart .views.open { fill: #b6e3ff; }
+svg.c-chart .views.alert { fill: var(--alert); }
+svg.c-chart .buys { fill: #4ac26b; }
+svg.c-chart .step-0 { fill: #0969da; }
+svg.c-chart .step-1 { fill: #218bff; }
+svg.c-chart .step-2 { fill: #54aeff; }
+svg.c-chart .step-3 { fill: #2da44e; }
+svg.c-chart .c-line { fill: none; stroke: #8250df; stroke-width: 2; stroke-linejoin: round; }
+svg.c-chart .c-dot { fill: #8250df; }
+svg.c-chart .c-swatch.views.open { fill: #b6e3ff; }
+@container (max-width: 560px) { svg.c-chart .c-r2 { display: none; } }
+@container (max-width: 300px) { svg.c-chart .c-r1 { display: none; } }
+svg.c-chart .c-conversion rect { fill: #fff; stroke: #8c959f; }
+svg.c-chart .c-conversion text { fill: var(--ink); font-size: 11px; font-weight: 600; }
+"""
+
+DASHBOARD_SCRIPT = """
+const dashboard = document.getElementById("clickstream");
+const dashboardDays = document.getElementById("clickstream-days");
+const dashboardShown = new Map();
+const dashboardState = {loading: false, again: false};
+
+async function refreshDashboard() {
+  if (dashboardState.loading) {
+    dashboardState.again = true;
+    return;
+  }
+  dashboardState.loading = true;
+  const note = document.getElementById("clickstream-error");
+  try {
+    const days = encodeURIComponent(dashboardDays.value);
+    const response = await fetch(`/api/clickstream/fragments?days=${days}`, {cache: "no-store"});
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.detail || response.statusText);
+    for (const [slot, html] of Object.entries(body.fragments)) {
+      const element = dashboard.querySelector(select("data-slot", slot));
+      if (!element || dashboardShown.get(slot) === html) continue;
+      const open = new Set([...element.querySelectorAll("details[open]")]
+        .map((details) => details.dataset.key));
+      element.innerHTML = html;
+      for (const details of element.querySelectorAll("details")) {
+        if (open.has(details.dataset.key)) details.open = true;
+      }
+      dashboardShown.set(slot, html);
+    }
+    dashboard.dataset.updated = String(body.generated_at);
+    note.hidden = true;
+  } catch (error) {
+    note.hidden = false;
+    note.textContent = `cannot load the dashboard: ${error.message}`;
+  } finally {
+    dashboardState.loading = false;
+    if (dashboardState.again) {
+      dashboardState.again = false;
+      refreshDashboard();
+    }
+  }
+}
+
+dashboardDays.addEventListener("change", refreshDashboard);
+refreshDashboard();
+setInterval(refreshDashboard, DASHBOARD_MS);
+"""
+
+
+def _dashboard() -> str:
+    """The Clickstream card: its script fills each ``data-slot`` from
+    ``/api/clickstream/fragments``."""
+    days = "".join(
+        f'<option value="{n}"{" selected" if n == clickstream.DEFAULT_DAYS else ""}>'
+        f"{n} day{'' if n == 1 else 's'}</option>"
+        for n in clickstream.DAY_CHOICES
+    )
+
+    def slot(name: str, wide: bool = False) -> str:
+        return f'<div class="slot{" wide" if wide else ""}" data-slot="{name}"></div>'
+
+    return (
+        '<section class="card" id="clickstream" aria-labelledby="clickstream-heading">'
+        '<div class="card-head"><h2 id="clickstream-heading">Clickstream '
+        '<span class="profile">· dashboard over the stream and the lake</span></h2>'
+        f'<label>lake: the last <select id="clickstream-days">{days}</select></label></div>'
+        '<p id="clickstream-error" class="alert" role="alert" hidden></p>'
+        '<h3>In the stream <span class="profile">· one-minute windows, fresh within seconds'
+        "</span></h3>"
+        '<p data-slot="stream">loading…</p>'
+        f'<div class="dash live">{slot("live_minutes")}{slot("live_purchases")}'
+        f'<div class="stack">{slot("alerts")}{slot("collector")}</div></div>'
+        '<h3>In the lake <span class="profile">· SQL over the crawled Parquet partitions'
+        "</span></h3>"
+        '<p data-slot="lake">loading…</p>'
+        f'<div class="dash lake">{slot("traffic", wide=True)}{slot("top_pages")}{slot("funnel")}'
+        f"{slot('purchases')}</div>"
+        '<p class="footnote" data-slot="queries"></p>'
+        "</section>"
     )

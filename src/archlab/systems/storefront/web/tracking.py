@@ -52,4 +52,6 @@ def content_security_policy(collector: str | None) -> str:
     """The pages' policy: the shop's own, with the collector allowed when there is one."""
     if collector is None:
         return CONTENT_SECURITY_POLICY
-    return f"{CONTENT_SECURITY_POLICY}; script-src 'self' {collector}; connect-src 'self' {collector}"
+    return (
+        f"{CONTENT_SECURITY_POLICY}; script-src 'self' {collector}; connect-src 'self' {collector}"
+    )
