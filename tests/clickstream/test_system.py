@@ -96,8 +96,8 @@ def test_events_posted_reach_the_lake_sql_the_warehouse_and_the_panel(
         for session in range(SESSIONS):
             assert post(f"{base}/collect", batch(session, now_ms))["accepted"] == 5
         # delivered by age (1 s here) by the scheduled deliverer, every 5 s
-        eventually(lambda: len(lake_files(home)) > 0, timeout=40)
-        eventually(lambda: panel_counts(home) == (4 * SESSIONS, SESSIONS), timeout=20)
+        eventually(lambda: len(lake_files(home)) > 0, timeout=90)
+        eventually(lambda: panel_counts(home) == (4 * SESSIONS, SESSIONS), timeout=60)
 
     pipeline.crawler(home).crawl()  # the system does this every 30 s
     lake = Lake(pipeline.catalog(home))

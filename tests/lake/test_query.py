@@ -73,6 +73,56 @@ def test_a_filter_on_a_partition_key_prunes_files(lake: Lake) -> None:
     assert 0 < one_day.bytes_scanned < everything.bytes_scanned / 2
 
 
+def _column_bytes(path: Path) -> dict[str, int]:
+    metadata = pq.read_metadata(path)
+    sizes: dict[str, int] = {}
+    for group in range(metadata.num_row_groups):
+        for index in range(metadata.num_columns):
+            chunk = metadata.row_group(group).column(index)
+            sizes[chunk.path_in_schema] = (
+                sizes.get(chunk.path_in_schema, 0) + chunk.total_compressed_size
+            )
+    return sizes
+
+
+def test_every_query_that_reads_the_lake_reports_the_bytes_of_its_columns(lake: Lake) -> None:
+    """The columns a scan projects (DuckDB lists several as a list) and the columns only its
+    filters read, in the files its partition filter selects: exactly their compressed bytes."""
+    root = Path(str(lake.catalog.get_table("clicks", "events").location))
+    first, second = (_column_bytes(root / f"dt={day}" / "part-0.parquet") for day in DAYS[:2])
+    one_day = "FROM clicks.events WHERE dt = '2026-12-01'"
+    grouped = lake.query(f"SELECT dt, page, count(DISTINCT ms) {one_day} GROUP BY dt, page")
+    assert grouped.table.num_rows == 7
+    assert grouped.bytes_scanned == first["page"] + first["ms"]
+    counted = lake.query(
+        f"SELECT count(DISTINCT ms) FILTER (page = '/p1') AS n, count(*) AS all_rows {one_day}"
+    )
+    assert counted.bytes_scanned == first["page"] + first["ms"]
+    filtered = lake.query(f"SELECT count(*) {one_day} AND page = '/p1' AND ms > 10")
+    assert filtered.bytes_scanned == first["page"] + first["ms"]
+    both_days = lake.query("SELECT dt, sum(ms) FROM clicks.events WHERE ms >= 0 GROUP BY dt")
+    assert both_days.bytes_scanned == first["ms"] + second["ms"]
+
+
+def test_files_of_different_schemas_are_read_by_column_name(lake: Lake) -> None:
+    """A newer file with a column the older ones lack (the crawler adds it to the table):
+    every file's columns, matched by name, the missing ones null."""
+    root = Path(str(lake.catalog.get_table("clicks", "events").location))
+    newer = pa.table({"ms": [7, 8], "page": ["/new", "/new"], "label": ["a", "b"]})
+    pq.write_table(newer, root / f"dt={DAYS[1]}" / "part-1.parquet")
+    lake.refresh()
+    result = lake.query(
+        "SELECT page, label, count(*) AS n, sum(ms) AS total FROM clicks.events"
+        f" WHERE dt = '{DAYS[1]}' AND page IN ('/new', '/p1') GROUP BY ALL ORDER BY ALL"
+    )
+    expected = sum(1 for i in range(100_000) if i % 7 == 1)
+    assert result.table.to_pylist() == [
+        {"page": "/new", "label": "a", "n": 1, "total": 7},
+        {"page": "/new", "label": "b", "n": 1, "total": 8},
+        {"page": "/p1", "label": None, "n": expected, "total": sum(range(1, 100_000, 7))},
+    ]
+
+
 def test_a_new_partition_is_seen_after_a_refresh(lake: Lake) -> None:
     directory = Path(str(lake.catalog.get_table("clicks", "events").location)) / f"dt={DAYS[-1]}"
     lake.catalog.create_partition("clicks", "events", [DAYS[-1]], location=str(directory))
