@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from archlab.lake import parquet_writer
 from archlab.lake.delivery import DeliveryStream
 
 STREAM = {
@@ -43,7 +44,7 @@ def start(code: str, root: Path, **options: object) -> subprocess.Popen[str]:
     prelude = textwrap.dedent(
         f"""
         import json, os, signal
-        from archlab.lake import delivery, delivery_buffer
+        from archlab.lake import delivery, delivery_buffer, parquet_writer
         stream = delivery.DeliveryStream("events", {str(root)!r}, **{ {**STREAM, **options}!r})
         print("ready", flush=True)
         """
@@ -60,11 +61,24 @@ def record(i: int) -> bytes:
     return json.dumps({"id": i, "part": f"p{i % 3}", "page": f"/{i}"}).encode()
 
 
+def delivered_files(root: Path) -> list[Path]:
+    """The lake's data files, without the temporaries of writes a kill interrupted."""
+    return [
+        path
+        for path in root.glob("events/**/*.parquet")
+        if not path.name.startswith(parquet_writer.TEMPORARY)
+    ]
+
+
+def temporaries(root: Path) -> list[Path]:
+    return [path for path in root.rglob(f"{parquet_writer.TEMPORARY}*")]
+
+
 def lake_ids(root: Path) -> Counter[int]:
-    files = f"{root}/events/**/*.parquet"
-    if not list(root.glob("events/**/*.parquet")):
+    files = [str(path) for path in delivered_files(root)]
+    if not files:
         return Counter()
-    rows = duckdb.sql(f"SELECT id FROM read_parquet('{files}')").fetchall()
+    rows = duckdb.sql(f"SELECT id FROM read_parquet({files!r})").fetchall()
     return Counter(row[0] for row in rows)
 
 
@@ -82,7 +96,8 @@ KILL_POINTS = {
     "after the first file's rename, before the others": """
         first_file = delivery.write_atomically
         def write_atomically(path, data):
-            if list(path.parents[2].rglob("*.parquet")):
+            renamed = path.parents[2].rglob("*.parquet")
+            if [p for p in renamed if not p.name.startswith(parquet_writer.TEMPORARY)]:
                 os.kill(os.getpid(), signal.SIGKILL)
             first_file(path, data)
         delivery.write_atomically = write_atomically
@@ -108,12 +123,15 @@ def test_a_deliverer_killed_mid_round_leaves_its_round_to_be_done_again(
     )
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL, where
-    written = {path: path.read_bytes() for path in tmp_path.glob("events/**/*.parquet")}
+    # Files are written side by side: others than the one renamed may be temporaries, which
+    # are not delivered files (the redo writes them again under their names).
+    written = {path: path.read_bytes() for path in delivered_files(tmp_path)}
     stream = open_stream(tmp_path)
     report = stream.flush()
     assert (report.records, report.failed) == (98, 2)
     for path, content in written.items():
         assert path.read_bytes() == content  # written again, the same, under the same name
+    assert not temporaries(tmp_path)
     assert lake_ids(tmp_path) == Counter(i for i in range(100) if i % 50 != 49)
     assert error_ids(tmp_path) == Counter([49, 99])
     metrics = stream.metrics()
@@ -156,6 +174,7 @@ def test_every_acknowledged_record_is_in_the_lake_once_after_random_kills(
             acknowledged.extend(range(first, first + count))
         runs += 1
     open_stream(tmp_path).flush()
+    assert not temporaries(tmp_path), "a killed write's temporary was left behind"
     delivered, failed = lake_ids(tmp_path), error_ids(tmp_path)
     assert runs >= 3 and acknowledged
     assert max((delivered + failed).values()) == 1, "a record reached the lake twice"

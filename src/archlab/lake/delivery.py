@@ -42,15 +42,18 @@ import base64
 import json
 import os
 import re
+import struct
+import threading
 import time
 import uuid
 from array import array
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -92,6 +95,9 @@ INTERVAL_S = (0, 900)
 PUT_CODEC = pa.Codec("lz4")
 """Puts are stored compressed: JSON records shrink about eightfold, and compressing costs less
 than writing and checkpointing the difference (measured: 1.1 ms a put of 500 instead of 2)."""
+SEGMENT_LZ4 = b"ALZ4"
+"""How a compressed segment starts (an Arrow message starts with 0xFFFFFFFF)."""
+SEGMENT_SIZE = struct.Struct("<Q")
 CONVERT_BYTES = 16 * MiB
 """Records converted at once (about): large enough to read fast, small enough to hold."""
 STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
@@ -102,6 +108,10 @@ DELIVERY_STREAM_VERSION = 1
 """The version number Firehose puts in an object's name after the stream's."""
 ERROR_OUTPUT_TYPES = {MALFORMED: "format-conversion-failed", MISSING_KEY: "partitioning-failed"}
 """``!{firehose:error-output-type}`` for each error code."""
+WRITERS = 4
+"""Threads writing files and encoding segments at once, at most (and no more than the
+cores)."""
+T = TypeVar("T")
 DIRECT_BATCHES = uuid.UUID("5b0f3c36-7c43-4a43-9d0e-6a4f1c2b8e11")
 """The namespace of the batch ids the direct path derives from its callers'."""
 
@@ -318,22 +328,34 @@ class DeliveryStream:
 
     def deliver_due(self) -> DeliveryReport:
         """Deliver what the buffering hints say is due (see the module); first, redo the round
-        a deliverer that died left sealed. One chunk of records is converted a call, so that a
-        deliverer behind a busy stream still makes files of about ``size_mib``: call it in a
-        loop."""
-        with self._buffer.delivery_lock():
-            files = self._redo()
-            files += self._round(self._clock.now(), force=False)[0]
-        return DeliveryReport(tuple(files))
-
-    def flush(self) -> DeliveryReport:
-        """Deliver everything buffered now, whatever the buffering hints."""
+        a deliverer that died left sealed. Records are converted a chunk of about
+        ``size_mib`` a round, so that a deliverer behind a busy stream still makes files of
+        about ``size_mib``; rounds go on while the puts waiting are due, up to those that
+        waited when the call began (a producer faster than the deliverer cannot keep it in
+        one call). A scheduled deliverer calls it again while it delivers files."""
         with self._buffer.delivery_lock():
             files = self._redo()
             now = self._clock.now()
             left = self._buffer.puts_waiting().records
             while True:
-                made, converted = self._round(now, force=True)
+                made, converted = self._round(now, force=False)
+                files += made
+                left -= converted
+                if left <= 0 or not converted:
+                    break
+        return DeliveryReport(tuple(files))
+
+    def flush(self) -> DeliveryReport:
+        """Deliver everything buffered now, whatever the buffering hints. The puts waiting are
+        converted first, a chunk a round, and each partition is delivered once, with the last
+        chunk (or earlier, if it reaches the size hint on the way): one file a partition, not
+        one a partition and chunk."""
+        with self._buffer.delivery_lock():
+            files = self._redo()
+            now = self._clock.now()
+            left = self._buffer.puts_waiting().records
+            while True:
+                made, converted = self._round(now, force=True, last=left)
                 files += made
                 left -= converted
                 if left <= 0 or not converted:
@@ -361,17 +383,19 @@ class DeliveryStream:
         sizes = _check_records(records)
         when = self._clock.now() if arrival is None else float(arrival)
         parts = self._parts(_Chunk(b"\n".join(records), sizes, [0], [when]))
-        files = [
-            self._write_file(
-                part.kind,
-                part.partition,
-                when,
-                _direct_id(batch_id, part),
-                part.records,
-                [part.piece()],
-            )
-            for part in parts.parts.values()
-        ]
+        files = self._write_files(
+            [
+                (
+                    part.kind,
+                    part.partition,
+                    when,
+                    _direct_id(batch_id, part),
+                    part.records,
+                    [part.piece()],
+                )
+                for part in parts.parts.values()
+            ]
+        )
         report = DeliveryReport(tuple(files))
         written = sum(file.bytes for file in files)
         self._buffer.count_direct(len(records), parts.failed, report.records, written, len(files))
@@ -385,11 +409,13 @@ class DeliveryStream:
         puts = self._buffer.round_puts(sealed)
         return self._finish(sealed, self._parts(_chunk(puts)) if puts else _Parts())
 
-    def _round(self, now: float, *, force: bool) -> tuple[list[DeliveredFile], int]:
+    def _round(self, now: float, *, force: bool, last: int = 0) -> tuple[list[DeliveredFile], int]:
         """Convert a chunk of waiting puts if due (when they hold ``size_mib`` or the oldest
         has waited ``interval_s``: a partition can only be due once its records are
-        converted), and deliver each partition then due (all, with ``force``). The files, and
-        the number of records converted."""
+        converted), and deliver each partition then due. With ``force`` the puts are
+        converted whatever the hints, and every partition is delivered once the round has
+        converted ``last`` records (the rest of a flush). The files, and the number of
+        records converted."""
         waiting = self._buffer.puts_waiting()
         puts: list[Put] = []
         if waiting.records and (force or self._due(waiting, now)):
@@ -397,12 +423,10 @@ class DeliveryStream:
             puts = self._buffer.take_puts(chunk)
         parts = self._parts(_chunk(puts)) if puts else _Parts()
         converted = sum(put.records for put in puts)
-        batches = self._batches(parts, now, force)
+        batches = self._batches(parts, now, force and converted >= last)
         if not batches:
             if puts:
-                self._buffer.move(
-                    puts, [part.segment() for part in parts.parts.values()], parts.failed
-                )
+                self._buffer.move(puts, _segments(list(parts.parts.values())), parts.failed)
             return [], converted
         sealed = Round(puts[0].id if puts else None, puts[-1].id if puts else None, batches)
         self._buffer.seal(sealed)
@@ -427,29 +451,33 @@ class DeliveryStream:
 
     def _finish(self, sealed: Round, parts: _Parts) -> list[DeliveredFile]:
         """Write a sealed round's files and commit it (moves 2 and 3 of ``delivery_buffer``)."""
-        files = []
+        writes = []
         for batch in sealed.batches:
-            pieces = self._segment_pieces(batch) if batch.last_segment else []
+            pieces: list[pa.Table | bytes] = []
+            if batch.last_segment:  # decoded by the writer, in its thread
+                pieces += self._buffer.bodies(batch)
             part = parts.parts.get((batch.kind, batch.partition))
             if part is not None:
                 pieces.append(part.piece())
-            files.append(
-                self._write_file(
-                    batch.kind, batch.partition, batch.oldest, batch.id, batch.records, pieces
-                )
+            writes.append(
+                (batch.kind, batch.partition, batch.oldest, batch.id, batch.records, pieces)
             )
+        files = self._write_files(writes)
         delivered = {(batch.kind, batch.partition) for batch in sealed.batches}
-        rest = [part.segment() for key, part in parts.parts.items() if key not in delivered]
+        rest = _segments([part for key, part in parts.parts.items() if key not in delivered])
         self._buffer.commit(sealed, rest, parts.failed, sum(file.bytes for file in files))
         return files
 
-    def _segment_pieces(self, batch: Batch) -> list[pa.Table | bytes]:
-        """A batch's waiting segments: tables of data, or lines of the error output."""
-        bodies = self._buffer.bodies(batch)
-        if batch.kind == ERRORS:
-            return list(bodies)
-        schema = self.schema.arrow
-        return [pa.Table.from_batches([_decode(body, schema)]) for body in bodies]
+    def _write_files(
+        self, writes: Sequence[tuple[str, str, float, str, int, Sequence[pa.Table | bytes]]]
+    ) -> list[DeliveredFile]:
+        """Write files (``_write_file``'s arguments each), in order; several at once on as
+        many threads as there are cores, up to ``WRITERS``: encoding Parquet, compressing
+        and syncing release the GIL, so a round's files are written side by side."""
+        writers = _writers() if len(writes) > 1 else None
+        if writers is None:
+            return [self._write_file(*write) for write in writes]
+        return _all_done([writers.submit(self._write_file, *write) for write in writes])
 
     def _write_file(
         self,
@@ -460,8 +488,19 @@ class DeliveryStream:
         records: int,
         pieces: Sequence[pa.Table | bytes],
     ) -> DeliveredFile:
-        """One file of ``pieces``, in order: Parquet for data, JSON lines for the error output."""
-        data = parquet_bytes(pa.concat_tables(pieces)) if kind == DATA else b"".join(pieces)
+        """One file of ``pieces``, in order: Parquet for data (a piece a table, or a waiting
+        segment's body), JSON lines for the error output (a piece lines of it)."""
+        if kind == DATA:
+            schema = self.schema.arrow
+            tables = [
+                piece
+                if isinstance(piece, pa.Table)
+                else pa.Table.from_batches([_decode(piece, schema)])
+                for piece in pieces
+            ]
+            data = parquet_bytes(pa.concat_tables(tables))
+        else:
+            data = b"".join(piece for piece in pieces if isinstance(piece, bytes))
         path = self._path(kind, partition, oldest, batch_id)
         write_atomically(path, data)
         return DeliveredFile(path, records, len(data), kind == ERRORS)
@@ -640,13 +679,27 @@ def _chunk(puts: Sequence[Put]) -> _Chunk:
     return _Chunk(b"\n".join(bodies), sizes, starts, arrivals, one_a_line)
 
 
-def _encode(table: pa.Table) -> memoryview:
-    """A partition's rows as one Arrow record batch message (the schema is the stream's)."""
+def _encode(table: pa.Table) -> bytes:
+    """A partition's rows as one Arrow record batch message (the schema is the stream's),
+    compressed as puts are: ``SEGMENT_LZ4``, the message's size, then the message. A
+    segment is written to the buffer, synced and read back; the converted columns shrink
+    about fivefold, which takes less than writing them whole (measured: commits of a busy
+    stream's rounds went from 20 to 8 ms)."""
     (batch,) = table.combine_chunks().to_batches()
-    return memoryview(batch.serialize())
+    message = batch.serialize()
+    size = SEGMENT_SIZE.pack(message.size)
+    compressed: bytes = PUT_CODEC.compress(message, asbytes=True)
+    return SEGMENT_LZ4 + size + compressed
 
 
 def _decode(body: bytes, schema: pa.Schema) -> pa.RecordBatch:
+    """A segment's rows; a segment written uncompressed (before ``SEGMENT_LZ4``) is read as
+    it is."""
+    if body[: len(SEGMENT_LZ4)] == SEGMENT_LZ4:
+        start = len(SEGMENT_LZ4) + SEGMENT_SIZE.size
+        (size,) = SEGMENT_SIZE.unpack_from(body, len(SEGMENT_LZ4))
+        message = PUT_CODEC.decompress(memoryview(body)[start:], decompressed_size=size)
+        return pa.ipc.read_record_batch(message, schema)
     return pa.ipc.read_record_batch(pa.py_buffer(body), schema)
 
 
@@ -680,6 +733,40 @@ def _error_parts(chunk: _Chunk, failures: Sequence[Failure]) -> list[_Part]:
         )
         for kind, lines in found.items()
     ]
+
+
+def _segments(parts: Sequence[_Part]) -> list[Segment]:
+    """The parts as segments, encoded side by side (serializing and compressing release the
+    GIL)."""
+    writers = _writers() if len(parts) > 1 else None
+    if writers is None:
+        return [part.segment() for part in parts]
+    return _all_done([writers.submit(part.segment) for part in parts])
+
+
+def _all_done(futures: Sequence[Future[T]]) -> list[T]:
+    """The futures' results, in order, once every one is done: when one fails, its error is
+    raised only after the others have finished, so that no write of a round goes on after
+    its deliverer let the delivery lock go (a redo would write the same temporary at once)."""
+    wait(futures)
+    return [future.result() for future in futures]
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _writers() -> ThreadPoolExecutor | None:
+    """This process's file writers (None on one core). Made on first use in each process: a
+    process forked from one whose pool had started would inherit a pool without threads."""
+    global _pool
+    cores = min(WRITERS, os.cpu_count() or 1)
+    if cores < 2:
+        return None
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(cores, thread_name_prefix="delivery-writer"))
+        return _pool[1]
 
 
 def _direct_id(batch_id: str, part: _Part) -> str:

@@ -1,5 +1,7 @@
 """The delivery stream's buffer: what was put and is not yet in the lake, in one SQLite file
-(WAL, ``synchronous=FULL``), shared by every process that puts or delivers.
+(WAL, ``synchronous=FULL``: a put and a seal are on disk when they return; the moves that
+only forget what a later one would redo the same -- ``move``, ``commit`` -- are not synced
+themselves, see ``DeliveryBuffer._write``), shared by every process that puts or delivers.
 
 Records go through two stages, as Firehose's own "multi-stage buffering" does:
 
@@ -207,12 +209,21 @@ class DeliveryBuffer:
                     db.execute(statement)
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, synchronous: str = "FULL") -> Iterator[sqlite3.Connection]:
         """A write transaction, once it is this writer's turn: writers take turns on a thread
         lock and an ``flock`` of ``<db>.write-lock``, which wakes the next the moment it is let
         go. SQLite's busy handler would have them sleep and retry (up to 100 ms a try): with
-        producers putting back to back, a deliverer's commit lost nearly every race."""
-        with self._threads, _locked(f"{self.path}.write-lock"), self._file.write() as db:
+        producers putting back to back, a deliverer's commit lost nearly every race.
+
+        ``synchronous="NORMAL"`` (no sync at commit) is for the moves that may be lost in a
+        power cut without harm (see ``move`` and ``commit``): the write-ahead log is replayed
+        in order up to its last whole transaction, so a move not yet synced is lost only with
+        every write after it, and the next synced one -- a put, a seal -- syncs it too."""
+        with (
+            self._threads,
+            _locked(f"{self.path}.write-lock"),
+            self._file.write(synchronous) as db,
+        ):
             yield db
 
     def bind(self, configuration: dict[str, object]) -> None:
@@ -332,8 +343,10 @@ class DeliveryBuffer:
         return [Waiting(*row) for row in rows]
 
     def move(self, puts: Sequence[Put], segments: Sequence[Segment], failed: int) -> None:
-        """A round that delivers nothing: its puts become segments, in one transaction."""
-        with self._write() as db:
+        """A round that delivers nothing: its puts become segments, in one transaction. Not
+        synced: lost in a power cut, the puts are back and convert again into the same
+        segments."""
+        with self._write("NORMAL") as db:
             if puts:
                 db.execute("DELETE FROM puts WHERE id BETWEEN ? AND ?", (puts[0].id, puts[-1].id))
             _insert(db, segments)
@@ -380,9 +393,11 @@ class DeliveryBuffer:
     def commit(
         self, round_: Round, segments: Sequence[Segment], failed: int, bytes_written: int
     ) -> None:
-        """A round's files are in the lake: forget what they hold, keep the rest (move 3)."""
+        """A round's files are in the lake: forget what they hold, keep the rest (move 3).
+        Not synced: lost in a power cut, the round is sealed again and done again, into the
+        same files, as after a deliverer's death (the files were synced before)."""
         delivered = sum(batch.records for batch in round_.batches if batch.kind == DATA)
-        with self._write() as db:
+        with self._write("NORMAL") as db:
             if round_.first_put is not None:
                 db.execute(
                     "DELETE FROM puts WHERE id BETWEEN ? AND ?", (round_.first_put, round_.last_put)

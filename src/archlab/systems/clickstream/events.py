@@ -48,6 +48,7 @@ MAX_EVENTS = 500
 MAX_BATCH_BYTES = 1_048_576
 MAX_CLOCK_SKEW_S = 300
 MAX_AGE_S = 86_400
+HOUR_MS = 3_600_000
 ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 LABEL = re.compile(r"[a-z][a-z0-9_]{0,63}")
 PRODUCT = re.compile(r"[a-z0-9-]{1,64}")
@@ -167,13 +168,14 @@ def _record(event: Any, sender: Client, now_ms: int) -> dict[str, Any]:
         raise ValueError("value: a number from 0 to 1e9")
     if name == "purchase" and value is None:
         raise ValueError("value: a purchase needs its value")
+    day, hour = _day_and_hour(when // HOUR_MS)
     return {
         "event_id": _optional(event, "id", ID) or uuid.uuid4().hex,
         "name": name,
         "label": label,
         "event_time": when,
-        "event_date": _utc(when).strftime("%Y-%m-%d"),
-        "event_hour": _utc(when).strftime("%H"),
+        "event_date": day,
+        "event_hour": hour,
         "received_at": now_ms,
         "session_id": _required(event, "session", ID),
         "visitor_id": _required(event, "visitor", ID),
@@ -188,8 +190,13 @@ def _record(event: Any, sender: Client, now_ms: int) -> dict[str, Any]:
     }
 
 
-def _utc(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+@lru_cache(maxsize=1024)
+def _day_and_hour(hours: int) -> tuple[str, str]:
+    """The UTC date and hour of the ``hours``-th hour since the epoch, cached: a batch's
+    events, and most of a day's, fall in a few hours (formatting each took a third of a
+    batch's check)."""
+    moment = datetime.fromtimestamp(hours * 3600, UTC)
+    return moment.strftime("%Y-%m-%d"), moment.strftime("%H")
 
 
 def _required(event: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
