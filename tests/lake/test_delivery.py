@@ -540,12 +540,14 @@ def test_a_round_that_died_before_writing_is_done_again(
     events.put_record_batch([record(i) for i in range(10)] + [b"bad"])
 
     def die(*_: object) -> None:
-        monkeypatch.undo()
         raise Died
 
+    # Every write of the round dies (its files are written side by side on two threads, so
+    # undoing the patch inside the first write would let the other one land).
     monkeypatch.setattr("archlab.lake.delivery.write_atomically", die)
     with pytest.raises(Died):
         events.flush()
+    monkeypatch.undo()
     assert list(tmp_path.rglob("*.parquet")) == []
     report = stream(tmp_path, clock).flush()
     assert (report.records, report.failed) == (10, 1)

@@ -25,6 +25,7 @@ from archlab.topology.model import (
     Topic,
     Topology,
     Trigger,
+    UserJourney,
     WafPolicy,
 )
 
@@ -53,5 +54,6 @@ __all__ = [
     "Topic",
     "Topology",
     "Trigger",
+    "UserJourney",
     "WafPolicy",
 ]

@@ -232,6 +232,9 @@ class Database(NodeBase):
 
 class Cache(NodeBase):
     kind: Literal["cache"] = "cache"
+    multi_zone: bool = False
+    """Deployed with a replica in another zone and automatic failover (the design's intent,
+    read by the reviewer; locally one cache plays both)."""
 
 
 Node = Annotated[
@@ -286,6 +289,14 @@ class Edge(Model):
     label: str = ""
 
 
+class UserJourney(Model):
+    """Something a user does, as the nodes it passes through in order (in series): what the
+    reviewer computes composite availability over and looks for single points of failure on."""
+
+    name: str = Field(min_length=1, max_length=80)
+    path: tuple[str, ...] = Field(min_length=1)
+
+
 class Profile(Model):
     """How a topology is deployed: its name, the zones, and the knobs the reviewer reads
     (dead-letter queues, alarms, ...). Replicas are the instance groups' sizes; the engine is
@@ -303,6 +314,7 @@ class Topology(Model):
     profile: Profile
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...] = ()
+    journeys: tuple[UserJourney, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> Topology:
@@ -338,6 +350,10 @@ class Topology(Model):
                 raise ValueError(f"load balancer {balancer.id}: no default_target and no routes")
         for edge in self.edges:
             self._check_edge(edge)
+        for journey in self.journeys:
+            for step in journey.path:
+                if step not in known:
+                    raise ValueError(f"journey {journey.name!r}: no node {step!r}")
         return self
 
     def _check_edge(self, edge: Edge) -> None:

@@ -24,6 +24,7 @@ from archlab.topology import (
     Service,
     TargetTracking,
     Topology,
+    UserJourney,
 )
 
 CLAIM_TYPES = ("car", "other")
@@ -37,6 +38,8 @@ HANDLER = "archlab.systems.claims.backends:handle"
 SCALING = TargetTracking(acceptable_latency_s=0.1, processing_time_s=0.02)
 """A worker may have 5 claims waiting: at ~20 ms each, a tenth of a second."""
 CLAIMANTS = "claimants"
+CAR_JOURNEY = "a car claim is handled"
+OTHER_JOURNEY = "another claim is handled"
 
 
 class Lane(NamedTuple):
@@ -114,6 +117,10 @@ def two_queues() -> Topology:
                 label="one worker, never scaled",
             ),
         ),
+        journeys=(
+            UserJourney(name=CAR_JOURNEY, path=(CLAIMANTS, "car-claims", car.id)),
+            UserJourney(name=OTHER_JOURNEY, path=(CLAIMANTS, "other-claims", other.id)),
+        ),
     )
 
 
@@ -151,6 +158,10 @@ def priority() -> Topology:
                 kind="triggers",
                 label="highest priority first; scaled on backlog",
             ),
+        ),
+        journeys=(
+            UserJourney(name=CAR_JOURNEY, path=(CLAIMANTS, "claims", adjusters.id)),
+            UserJourney(name=OTHER_JOURNEY, path=(CLAIMANTS, "claims", adjusters.id)),
         ),
     )
 

@@ -27,6 +27,7 @@ from archlab.topology import (
     Stream,
     Topology,
     Trigger,
+    UserJourney,
 )
 
 DEFAULT_PORT = 8083
@@ -95,6 +96,16 @@ def lake() -> Topology:
             Edge(source="crawler", target="catalog", kind="writes", label="partitions"),
             Edge(source="etl", target="lake", kind="reads"),
             Edge(source="etl", target="warehouse", kind="writes"),
+        ),
+        journeys=(
+            UserJourney(
+                name="a click reaches the dashboard",
+                path=("browsers", "clickstream", "clicks", "to-lake", "delivery", "lake"),
+            ),
+            UserJourney(
+                name="a click is counted live",
+                path=("browsers", "clickstream", "clicks", "windows"),
+            ),
         ),
     )
 

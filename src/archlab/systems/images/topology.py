@@ -25,6 +25,7 @@ from archlab.topology import (
     Table,
     Topology,
     Trigger,
+    UserJourney,
 )
 
 DEFAULT_PORT = 8081
@@ -112,6 +113,14 @@ def _images(
             ),
             Edge(source="renditions", target="media", kind="writes", label="renditions"),
             Edge(source="renditions", target="metadata", kind="writes"),
+        ),
+        journeys=(
+            UserJourney(name="upload an image", path=("clients", "images", "media", "metadata")),
+            UserJourney(name="see an image", path=("clients", "images", "metadata", "media")),
+            UserJourney(
+                name="renditions are made",
+                path=("clients", "images", "media", "uploads", "renditions", "metadata"),
+            ),
         ),
     )
 

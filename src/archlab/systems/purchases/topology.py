@@ -24,6 +24,7 @@ from archlab.topology import (
     TargetTracking,
     Topic,
     Topology,
+    UserJourney,
 )
 
 COVERAGES = ("car", "home", "life", "travel", "pet")
@@ -67,6 +68,13 @@ def _system_a() -> Service:
     return Service(id="system-a", label="System A (purchases)")
 
 
+def _journey(coverage: str, queue: str, backend: str, name: str | None = None) -> UserJourney:
+    return UserJourney(
+        name=name or f"a {coverage} purchase reaches its backend",
+        path=("system-a", "purchases", queue, backend),
+    )
+
+
 def dispatcher() -> Topology:
     queue, dead = _queue("purchases", "all purchases")
     # The same budget of workers as the fan-out designs (two per type), and a floor sized, like
@@ -86,11 +94,19 @@ def dispatcher() -> Topology:
             Edge(source="system-a", target="purchases", kind="publishes"),
             Edge(source="purchases", target="dispatcher", kind="triggers"),
         ),
+        journeys=tuple(
+            UserJourney(
+                name=f"a {coverage} purchase reaches its backend",
+                path=("system-a", "purchases", "dispatcher"),
+            )
+            for coverage in COVERAGES
+        ),
     )
 
 
 def topic() -> Topology:
     nodes: list[Node] = [_system_a(), Topic(id="purchases", label="purchases topic")]
+    journeys = []
     edges = [Edge(source="system-a", target="purchases", kind="publishes")]
     for coverage in COVERAGES:
         queue, dead = _queue(coverage, f"{coverage} purchases")
@@ -106,17 +122,20 @@ def topic() -> Topology:
             ),
             Edge(source=coverage, target=backend.id, kind="triggers"),
         ]
+        journeys.append(_journey(coverage, coverage, backend.id))
     return Topology(
         system="purchases",
         description="A topic with attribute filter policies fans out to a queue per type.",
         profile=Profile(name="topic", knobs={"dead_letter_queues": True}),
         nodes=tuple(nodes),
         edges=tuple(edges),
+        journeys=tuple(journeys),
     )
 
 
 def bus() -> Topology:
     nodes: list[Node] = [_system_a(), EventBus(id="purchases", label="purchases event bus")]
+    journeys = []
     edges = [Edge(source="system-a", target="purchases", kind="publishes")]
     routes: list[tuple[str, str, dict[str, Any]]] = [
         (coverage, f"{coverage} purchases", {"detail": {"coverage": [coverage]}})
@@ -151,12 +170,15 @@ def bus() -> Topology:
             ),
             Edge(source=node_id, target=backend.id, kind="triggers"),
         ]
+        what = "a car purchase is reviewed" if node_id == "underwriting" else None
+        journeys.append(_journey(node_id, node_id, backend.id, name=what))
     return Topology(
         system="purchases",
         description="An event bus with content rules, one compound, into per-type queues.",
         profile=Profile(name="bus", knobs={"dead_letter_queues": True}),
         nodes=tuple(nodes),
         edges=tuple(edges),
+        journeys=tuple(journeys),
     )
 
 

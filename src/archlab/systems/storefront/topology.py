@@ -32,6 +32,7 @@ from archlab.topology import (
     Route,
     Service,
     Topology,
+    UserJourney,
     WafPolicy,
 )
 
@@ -74,7 +75,19 @@ def waf_rate() -> float:
         return 100.0
 
 
-def _database(zone: str | None) -> Database:
+def _journeys(cache: bool) -> tuple[UserJourney, ...]:
+    """Browsing reads through the cache (when there is one) to the database; checking out
+    writes to the database."""
+    tiers = ("shoppers", "storefront", "web", "app-lb", "app")
+    return (
+        UserJourney(
+            name="browse the shop", path=(*tiers, *(("cache",) if cache else ()), "database")
+        ),
+        UserJourney(name="check out", path=(*tiers, "database")),
+    )
+
+
+def _database(zone: str | None, *, multi_zone: bool = False) -> Database:
     url = os.environ.get("ARCHLAB_STOREFRONT_DATABASE_URL", "sqlite")
     engine = "postgresql" if url.startswith("postgres") else "sqlite"
     replicas = 1 if os.environ.get("ARCHLAB_STOREFRONT_REPLICA_URL") else 0
@@ -83,6 +96,7 @@ def _database(zone: str | None) -> Database:
         id="database",
         label=label,
         zone=zone,
+        multi_zone=multi_zone,
         engine=engine,
         read_replicas=replicas,
         schema_migration=MIGRATE,
@@ -92,7 +106,7 @@ def _database(zone: str | None) -> Database:
 def _cache() -> Cache:
     url = os.environ.get("ARCHLAB_STOREFRONT_CACHE_URL", "memory://")
     label = "Redis cache" if url.startswith("redis") else "in-process cache"
-    return Cache(id="cache", label=label)
+    return Cache(id="cache", label=label, multi_zone=True)
 
 
 def ha() -> Topology:
@@ -141,7 +155,7 @@ def ha() -> Topology:
                 request_scaling=RequestTracking(requests_per_target_per_s=600),
             ),
             _cache(),
-            _database(None),
+            _database(None, multi_zone=True),
         ),
         edges=(
             Edge(source="shoppers", target="storefront", kind="calls"),
@@ -152,6 +166,7 @@ def ha() -> Topology:
             Edge(source="app", target="cache", kind="reads"),
             Edge(source="app", target="database", kind="writes"),
         ),
+        journeys=_journeys(cache=True),
     )
 
 
@@ -198,6 +213,7 @@ def single() -> Topology:
             Edge(source="app-lb", target="app", kind="calls"),
             Edge(source="app", target="database", kind="writes"),
         ),
+        journeys=_journeys(cache=False),
     )
 
 
