@@ -97,7 +97,10 @@ def test_events_posted_reach_the_lake_sql_the_warehouse_and_the_panel(
             assert post(f"{base}/collect", batch(session, now_ms))["accepted"] == 5
         # delivered by age (1 s here) by the scheduled deliverer, every 5 s
         eventually(lambda: len(lake_files(home)) > 0, timeout=90)
-        eventually(lambda: panel_counts(home) == (4 * SESSIONS, SESSIONS), timeout=60)
+        try:
+            eventually(lambda: panel_counts(home) == (4 * SESSIONS, SESSIONS), timeout=90)
+        except AssertionError:
+            raise AssertionError(f"the live panel counted {panel_counts(home)}") from None
 
     pipeline.crawler(home).crawl()  # the system does this every 30 s
     lake = Lake(pipeline.catalog(home))

@@ -278,8 +278,15 @@ def run_function_host(spec: FunctionSpec, stop: Event) -> None:
     loops: list[threading.Thread] = []
 
     def repeat(step: Any) -> None:
+        """Run ``step`` until stopped; a step that raises (a locked database under load, a
+        lost connection) is logged and tried again, as Lambda's pollers retry, rather than
+        ending the thread and, silently, that trigger."""
         while not stop.is_set():
-            step()
+            try:
+                step()
+            except Exception:
+                log.exception("%s: a poll failed; trying again", spec.name)
+                stop.wait(0.5)
 
     for queue_name, trigger in spec.queue_triggers:
         poller = QueuePoller(Queue(engine, queue_name), trigger, handler)
