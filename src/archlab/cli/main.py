@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from archlab import __version__
-from archlab.cli import buses, chaos, deliveries, queues, routing, sql, topics, up
+from archlab.cli import buses, chaos, deliveries, queues, review, routing, sql, topics, up
 from archlab.systems.claims.cli import claims_app
 from archlab.systems.clickstream.cli import clickstream_app, crawl
 from archlab.systems.purchases.cli import purchases_app
@@ -32,6 +32,8 @@ app.add_typer(purchases_app, name="purchases")
 app.add_typer(claims_app, name="claims")
 app.add_typer(clickstream_app, name="clickstream")
 app.command("crawl")(crawl)
+app.command("review")(review.review)
+app.command("diagram")(review.diagram_command)
 
 
 def _show_version(value: bool) -> None:

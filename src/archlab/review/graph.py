@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from archlab.review.model import Architecture, Journey, Kind, LinkKind
+from archlab.review.model import Architecture, Journey, Kind, LinkKind, Resource
 
 FLOW: tuple[LinkKind, ...] = (
     "calls",
@@ -29,6 +29,15 @@ FLOW: tuple[LinkKind, ...] = (
 ENTRY_KINDS: tuple[Kind, ...] = ("service", "api", "load_balancer")
 BUFFERS: tuple[Kind, ...] = ("queue", "topic", "event_bus", "stream", "delivery_stream")
 """What decouples the stages after it from the caller: they run asynchronously."""
+
+
+ENTRY_ORDER: tuple[tuple[Kind, ...], ...] = (
+    ENTRY_KINDS,
+    ("topic", "event_bus"),
+    ("stream", "delivery_stream"),
+    ("queue",),
+)
+"""Which resource of a loop is its entry: the first kinds first."""
 
 
 def flow_graph(arch: Architecture) -> nx.DiGraph[str]:
@@ -49,20 +58,38 @@ def journeys(arch: Architecture) -> tuple[Journey, ...]:
 
 def entries(arch: Architecture, graph: nx.DiGraph[str]) -> list[str]:
     """Where requests and messages come from: callers and internet-facing endpoints, or,
-    when nothing calls them, queues, topics and streams that an outside producer feeds."""
+    when nothing calls them, queues, topics and streams that an outside producer feeds.
+
+    A loop (a consumer that publishes back to the topic it reads from) has an entry too: of
+    the loop's resources that nothing outside it feeds, the one highest in ``ENTRY_ORDER``.
+    """
     found = []
-    for resource in arch.resources.values():
-        if graph.in_degree(resource.id) or not graph.out_degree(resource.id):
+    condensed = nx.condensation(graph)
+    for component in condensed.nodes:
+        if condensed.in_degree(component):
             continue
-        if resource.prop("is_dead_letter"):
-            continue
-        if resource.kind in ENTRY_KINDS or resource.kind in BUFFERS or resource.public:
-            found.append(resource.id)
+        members = [
+            arch.resources[node]
+            for node in condensed.nodes[component]["members"]
+            if graph.out_degree(node) and not arch.resources[node].prop("is_dead_letter")
+        ]
+        candidates = [r for r in members if _entry_rank(r) < len(ENTRY_ORDER)]
+        if candidates:
+            best = min(_entry_rank(r) for r in candidates)
+            found += [r.id for r in candidates if _entry_rank(r) == best]
     return sorted(found)
 
 
+def _entry_rank(resource: Resource) -> int:
+    for rank, kinds in enumerate(ENTRY_ORDER):
+        if resource.kind in kinds:
+            return rank
+    return 0 if resource.public else len(ENTRY_ORDER)
+
+
 def derive(arch: Architecture) -> tuple[Journey, ...]:
-    """One journey from each entry to each resource it ends at (nothing flows on from it).
+    """One journey from each entry to each resource it ends at (nothing flows on from it,
+    but back to where it has been).
 
     A journey's stages are the resources on a shortest path from its entry to its end, layered
     by distance: two instances behind one load balancer land in the same stage, in parallel.
@@ -71,7 +98,9 @@ def derive(arch: Architecture) -> tuple[Journey, ...]:
     derived = []
     for entry in entries(arch, graph):
         forward = _distances(graph, entry, reverse=False)
-        for end in sorted(node for node in forward if node != entry and not graph.out_degree(node)):
+        for end in sorted(
+            node for node in forward if node != entry and _ends(graph, forward, node)
+        ):
             backward = _distances(graph, end, reverse=True)
             length = forward[end]
             stages: list[list[str]] = [[] for _ in range(length + 1)]
@@ -85,6 +114,12 @@ def derive(arch: Architecture) -> tuple[Journey, ...]:
                 )
             )
     return tuple(derived)
+
+
+def _ends(graph: nx.DiGraph[str], forward: dict[str, int], node: str) -> bool:
+    """Whether a journey ends at ``node``: nothing flows on from it, or only back to where
+    the journey has already been."""
+    return all(forward[following] <= forward[node] for following in graph.successors(node))
 
 
 def _distances(graph: nx.DiGraph[str], start: str, *, reverse: bool) -> dict[str, int]:
