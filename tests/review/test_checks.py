@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -328,3 +329,11 @@ def test_world_open_web_ports_are_fine_but_a_database_port_is_high_and_others_me
     assert [f.severity for f in run_checks(group((5432, 5432)))] == ["high"]
     assert [f.severity for f in run_checks(group((8080, 8080)))] == ["medium"]
     assert [f.severity for f in run_checks(group((0, 65535)))] == ["high"]
+
+
+def test_docs_review_lists_every_check_with_its_best_practice() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "review.md").read_text()
+    for check_id, entry in CHECKS.items():
+        info = entry.info
+        row = f"| `{check_id}` | {info.pillar} | {info.severity} | {info.title} |"
+        assert f"{row} {info.best_practice} |" in docs, check_id

@@ -87,3 +87,12 @@ def test_a_bad_waiver_file_names_what_is_wrong(text: str, message: str) -> None:
 def test_an_unreadable_waiver_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WaiverError, match="cannot read"):
         load_waivers(tmp_path / "missing.yaml")
+
+
+def test_the_example_waiver_file_accepts_the_topic_backends_until_mid_2027() -> None:
+    example = Path(__file__).parents[2] / "examples" / "review" / "waivers.yaml"
+    result = review(TOPIC, load_waivers(example), today=dt.date(2026, 12, 7))
+    assert sorted(w.finding.resources[0] for w in result.waived) == [
+        f"{coverage}-backend" for coverage in ("car", "home", "life", "pet", "travel")
+    ]
+    assert not [f for f in result.findings if f.id == "REL-SPOF"]

@@ -33,6 +33,7 @@ from archlab.blocks.queue import MAX_REDRIVE_RATE
 from archlab.console import clickstream
 from archlab.console.live import dead_letter_sources, live_state
 from archlab.console.page import page
+from archlab.console.review import review_page
 from archlab.engines import connect
 from archlab.runtime import chaos
 
@@ -58,6 +59,17 @@ def create_app(
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return page(state())
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review(system: str | None = None, profile: str | None = None) -> str:
+        """The Well-Architected review of a system at a profile, drawn with its findings."""
+        running = {
+            name: entry.get("profile", "") for name, entry in state().get("systems", {}).items()
+        }
+        try:
+            return review_page(running, system, profile)
+        except LookupError as error:
+            raise HTTPException(404, str(error.args[0])) from None
 
     @app.get("/api/state")
     def api_state() -> dict[str, Any]:

@@ -54,6 +54,7 @@ header {
 }
 header h1 { font-size: 17px; margin: 0; }
 #status { color: var(--muted); font-size: 13px; }
+header a.nav { margin-left: auto; color: #0969da; font-size: 13px; text-decoration: none; }
 #status::before { content: "●"; margin-right: 6px; color: var(--muted); }
 #status.live::before { color: var(--ok); }
 #status.offline::before { color: var(--alert); }
@@ -668,7 +669,8 @@ def page(state: dict[str, Any]) -> str:
 <style>{style}</style>
 </head>
 <body>
-<header><h1>archlab console</h1><span id="status">connecting…</span></header>
+<header><h1>archlab console</h1><span id="status">connecting…</span>
+<a class="nav" href="/review">Well-Architected review →</a></header>
 <main>
 {"".join(sections)}
 <section class="card">

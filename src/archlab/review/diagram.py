@@ -782,7 +782,9 @@ def _kind_line(arch: Architecture, resource: Resource, box: Box) -> str:
         facts.append(f"{resource.count} running")
     if resource.kind == "database" and resource.prop("multi_zone"):
         facts.append("multi-zone")
-    if len(box.zones) > 1:
+    if resource.kind == "database" and resource.prop("multi_zone") is False:
+        facts.append("single-zone")  # its subnet group may span more: it runs in one
+    elif len(box.zones) > 1:
         facts.append(f"{len(box.zones)} zones")
     return " · ".join([kind.upper(), *facts])
 

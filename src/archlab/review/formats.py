@@ -16,7 +16,9 @@ from archlab import __version__
 from archlab.review.availability import SLA_TABLE_DATE
 from archlab.review.checks import CHECKS, FRAMEWORK
 from archlab.review.model import Finding
+from archlab.review.pricing import CostEstimate
 from archlab.review.report import Review
+from archlab.review.waivers import Waiver
 
 FORMATS = ("text", "markdown", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -64,19 +66,26 @@ def text(review: Review) -> str:
         )
     if review.waived:
         lines += ["", "Waived:"]
-        for item in review.waived:
-            lines.append(
-                f"  {item.finding.id} {', '.join(item.finding.resources)}: "
-                f"{item.waiver.justification} (until {item.waiver.expires})"
+        for waiver, findings in _by_waiver(review).items():
+            resources = ", ".join(r for f in findings for r in f.resources[:1])
+            lines.append(f"  {waiver.check} on {resources} (until {waiver.expires}):")
+            lines += textwrap.wrap(
+                waiver.justification, 100, initial_indent=" " * 4, subsequent_indent=" " * 4
             )
     if review.expired:
         lines += ["", "Expired waivers (no longer applied):"]
         lines += [f"  {w.source}: expired {w.expires}" for w in review.expired]
     lines += _text_unknown(review)
     if review.cost is not None:
-        cost = review.cost
-        lines += ["", f"Monthly cost: ${cost.total:,.2f} (prices of {cost.table_date})"]
+        lines += _text_cost(review.cost)
     return "\n".join(lines).rstrip()
+
+
+def _by_waiver(review: Review) -> dict[Waiver, list[Finding]]:
+    grouped: dict[Waiver, list[Finding]] = {}
+    for item in review.waived:
+        grouped.setdefault(item.waiver, []).append(item.finding)
+    return grouped
 
 
 def _text_finding(finding: Finding) -> list[str]:
@@ -91,6 +100,18 @@ def _text_finding(finding: Finding) -> list[str]:
         f"{indent}best practice: {finding.best_practice}",
         "",
     ]
+
+
+def _text_cost(cost: CostEstimate) -> list[str]:
+    lines = ["", f"Monthly cost: ${cost.total:,.2f} (us-east-1 prices of {cost.table_date})"]
+    for line in sorted(cost.lines, key=lambda item: -item.monthly):
+        if not line.quantity:
+            continue
+        lines.append(
+            f"  ${line.monthly:>10,.2f}  {line.resource:<22} {line.service}:"
+            f" {line.quantity:,.4g} {line.unit} at ${line.unit_price:g}"
+        )
+    return lines
 
 
 def _text_unknown(review: Review) -> list[str]:
