@@ -196,3 +196,7 @@ def test_a_thousand_resource_template_is_reviewed_in_under_a_second() -> None:
 def test_stacked_copies_are_reviewed_independently(copies: int) -> None:
     result = review(parse_template(web_stacks(copies), "s.yaml"), today=dt.date(2026, 12, 7))
     assert len([j for j in result.journeys if j.name.startswith("Lb")]) == copies * 2
+
+
+def test_two_producers_feeding_one_queue_is_not_a_dispatcher() -> None:
+    assert not [f for f in found("messaging.yaml") if f[1] == "PERF-DISPATCHER"]

@@ -496,7 +496,9 @@ def _single_dispatcher(context: Context, info: CheckInfo) -> Iterator[Finding]:
         if len(consumers) != 1:
             continue
         consumer = consumers[0]
-        names = context.journeys_through(queue.id, consumer.id)
+        # Declared journeys are kinds of work; derived ones are only paths (two producers
+        # feeding one queue is fan-in, not a dispatcher), so they do not count here.
+        names = context.journeys_through(queue.id, consumer.id) if context.arch.journeys else []
         outputs = [
             link.target
             for link in context.arch.links_from(consumer.id, "publishes", "writes", "calls")
