@@ -3,8 +3,13 @@ kept out of reported windows, and a spike raising an alert."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+import pytest
+
+from archlab.systems.clickstream import functions
 from archlab.systems.clickstream.windows import WINDOW_MS, TumblingWindows
 
 T0 = 1_780_000_020_000 - 1_780_000_020_000 % WINDOW_MS
@@ -67,3 +72,27 @@ def test_no_alert_below_the_minimum_or_without_a_baseline() -> None:
     windows.add([view(T0 + 5 * WINDOW_MS + i) for i in range(30)])  # 15x, but under 50
     windows.add([view(T0 + 6 * WINDOW_MS)])
     assert list(windows.alerts) == []
+
+
+def test_two_shards_pollers_never_leave_the_panel_behind_the_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first writer is slow: written outside the lock, its older panel would land last."""
+    written: list[dict[str, Any]] = []
+    first = threading.Event()
+
+    def slow_then_fast(panel: dict[str, Any]) -> None:
+        if not first.is_set():
+            first.set()
+            time.sleep(0.3)
+        written.append(panel)
+
+    monkeypatch.setattr(functions, "write_panel", slow_then_fast)
+    windows = functions._Windows()
+    shard_a = threading.Thread(target=windows.add, args=([view(T0 + 1)],))
+    shard_a.start()
+    first.wait(5)
+    windows.add([view(T0 + 2), view(T0 + 3)])
+    shard_a.join(5)
+    last = written[-1]
+    assert sum(w["page_views"] for w in last["windows"] + last["open"]) == 3

@@ -183,6 +183,15 @@ class Lake:
                 self._stats[stats.name] = stats
                 self._pruning.add(stats)
 
+    def partition_files(self, database: str, table: str) -> dict[tuple[str, ...], list[str]]:
+        """The names of the files the view of ``database.table`` reads, by partition values,
+        as of the last ``refresh`` (empty for a table it does not have)."""
+        stats = self._stats.get(f"{database}.{table}")
+        found: dict[tuple[str, ...], list[str]] = {}
+        for file in stats.files if stats is not None else ():
+            found.setdefault(file.values, []).append(file.path.name)
+        return {values: sorted(names) for values, names in found.items()}
+
     def attach(self, name: str, url: str) -> None:
         """Attach a SQLite or PostgreSQL database, read-only, as ``name``."""
         if not NAME.fullmatch(name):

@@ -57,10 +57,11 @@ class _Windows:
         self.lock = threading.Lock()
 
     def add(self, records: list[dict[str, Any]]) -> None:
+        # The panel is written under the lock too: written after it, a shard's poller could
+        # replace the panel another's had just written with its older one, and keep it so.
         with self.lock:
             self.windows.add(records)
-            panel = self.windows.panel()
-        write_panel(panel)
+            write_panel(self.windows.panel())
 
 
 _windows = _Windows()
@@ -101,3 +102,10 @@ def run_etl(event: dict[str, Any]) -> None:
         warehouse.close()
     if report.days_loaded:
         log.info("ETL: days %s loaded, %d sessions", report.days_loaded, report.sessions)
+    rolled = pipeline.session_hours().run()
+    if rolled.hours_rolled:
+        log.info(
+            "rollup: %d hours of session-hours rebuilt, %d rows",
+            len(rolled.hours_rolled),
+            rolled.rows,
+        )

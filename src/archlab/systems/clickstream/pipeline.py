@@ -27,6 +27,7 @@ from archlab.engines.streams import connect_streams
 from archlab.lake.crawler import Crawler
 from archlab.lake.delivery import DeliveryStream
 from archlab.systems.clickstream.events import COLUMNS
+from archlab.systems.clickstream.rollup import SESSION_HOURS, SessionHours
 from archlab.systems.clickstream.wiring import DATABASE, EVENTS, SYSTEM, Places, places
 
 STREAM_NAME = f"{SYSTEM}-clicks"
@@ -105,6 +106,13 @@ def crawler(home: Path | None = None) -> Crawler:
         name=f"{SYSTEM}-crawler",
         cache_path=root.root / "crawler-cache.json",
     )
+
+
+def session_hours(home: Path | None = None) -> SessionHours:
+    """The session-hours rollup of the lake's events, which the dashboard counts sessions
+    from (built by the ETL job every minute)."""
+    root = here(home)
+    return SessionHours(root.lake / EVENTS, root.lake / SESSION_HOURS, catalog(home), DATABASE)
 
 
 def _setting(variable: str, default: int, low: int, high: int) -> int:
