@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from archlab.blocks import Queue as QueueBlock
-from archlab.console import create_app
+from archlab.console import create_app, serve
 from archlab.engines import connect
 from archlab.engines.base import MessagingEngine
 from archlab.runtime.provision import provision, resource_name
@@ -115,3 +115,12 @@ def app(state: dict[str, Any], messaging_url: str, engine: MessagingEngine) -> F
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def console_url(app: FastAPI) -> Iterator[str]:
+    """The console served on a free loopback port, for a browser."""
+    server, thread = serve(app, port=0)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(5)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from playwright.sync_api import Browser, expect
 
 from archlab.blocks import Queue as QueueBlock
@@ -25,14 +24,6 @@ from archlab.systems.images.renditions import RenditionSet
 from archlab.topology import Topology
 from tests.console.conftest import dead_letter
 from tests.images import samples
-
-
-@pytest.fixture
-def console_url(app: FastAPI) -> Iterator[str]:
-    server, thread = serve(app, port=0)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(5)
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ the running one first; in a real browser, a finding's resource link leads to its
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect
-
-from archlab.console import serve
 
 
 def test_the_review_page_shows_the_running_system_by_default(client: TestClient) -> None:
@@ -52,14 +48,6 @@ def test_an_unknown_system_or_profile_is_a_404_problem(
 
 def test_the_console_links_to_the_review(client: TestClient) -> None:
     assert 'href="/review"' in client.get("/").text
-
-
-@pytest.fixture
-def console_url(app: FastAPI) -> Iterator[str]:
-    server, thread = serve(app, port=0)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(5)
 
 
 def test_the_review_page_in_a_browser(console_url: str, browser: Browser, tmp_path: Path) -> None:
