@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from archlab.systems.clickstream.rollup import hour_partitions
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS etl_state (
     day VARCHAR PRIMARY KEY, signature VARCHAR, loaded_at TIMESTAMP);
@@ -56,18 +58,12 @@ class EtlReport:
 
 
 def day_partitions(events_root: Path) -> dict[str, list[Path]]:
-    """Each ``dt=YYYY-MM-DD`` partition's Parquet files (in any ``hour=`` below it), skipping
-    files being written (``.``, ``_`` or ``%tmp`` names)."""
+    """Each ``dt=YYYY-MM-DD`` partition's Parquet files (those of its ``hour=`` partitions, as
+    ``rollup.hour_partitions`` lists them: files being written are left out)."""
     days: dict[str, list[Path]] = {}
-    for directory in sorted(events_root.glob("dt=*")):
-        if directory.is_dir():
-            files = sorted(
-                path
-                for path in directory.rglob("*.parquet")
-                if not path.name.startswith((".", "_", "%tmp"))
-            )
-            if files:
-                days[directory.name.removeprefix("dt=")] = files
+    for (day, hour), names in hour_partitions(events_root).items():
+        directory = events_root / f"dt={day}" / f"hour={hour}"
+        days.setdefault(day, []).extend(directory / name for name in names)
     return days
 
 

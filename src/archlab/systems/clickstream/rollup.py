@@ -131,7 +131,7 @@ class SessionHours:
         target.mkdir(parents=True, exist_ok=True)
         partial = target / f".{FILE}.{os.getpid()}"
         steps = " ".join(f"WHEN '{name}' THEN {bit}" for name, bit in STEPS.items())
-        db.execute(
+        copied = db.execute(
             f"""
             COPY (
                 SELECT session_id, bit_or(CASE name {steps} ELSE 0 END)::INTEGER AS steps,
@@ -140,10 +140,9 @@ class SessionHours:
             ) TO '{_quoted(str(partial))}' (FORMAT parquet, COMPRESSION zstd)
             """,
             [[str(source / name) for name in files]],
-        )
+        ).fetchone()  # COPY answers with the rows it wrote
         os.replace(partial, target / FILE)
-        rows = db.execute("SELECT count(*) FROM read_parquet(?)", [str(target / FILE)]).fetchone()
-        return int(rows[0]) if rows else 0
+        return int(copied[0]) if copied else 0
 
     def _register(self, hours: Iterable[Hour]) -> None:
         """The table, if new, and the partitions it does not have yet."""
