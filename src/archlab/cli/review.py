@@ -85,8 +85,7 @@ def review(
     day = _day(today)
     reviews = [review_architecture(a, accepted, day, stated) for a in architectures]
     typer.echo(render(reviews, fmt), nl=False)
-    threshold = next((s for s in SEVERITIES if s == fail_on), None)
-    if threshold is not None and any(r.fails(threshold) for r in reviews):
+    if fail_on is not None and any(r.fails(fail_on) for r in reviews):
         raise typer.Exit(1)
 
 
@@ -135,11 +134,12 @@ def _architectures(
     found: list[Architecture] = []
     for name in systems:
         system = known[name]
-        chosen = list(system.profiles) if all_profiles else [profile or system.default_profile]
+        chosen = list(system.profiles) if all_profiles else [profile]
         for each in chosen:
-            if each not in system.profiles:
-                fail(f"{name} has no profile {each!r} (profiles: {', '.join(system.profiles)})")
-            found.append(from_topology(system.topology(each)))
+            try:
+                found.append(from_topology(system.topology(each)))
+            except ValueError as error:  # no such profile
+                fail(str(error))
     for path in templates:
         try:
             found.append(load_template(path))

@@ -69,11 +69,11 @@ def review_page(running: dict[str, str], system: str | None, profile: str | None
         raise LookupError(f"no system called {chosen!r} (systems: {', '.join(systems)})")
     entry = systems[chosen]
     shown = profile or running.get(chosen) or entry.default_profile
-    if shown not in entry.profiles:
-        raise LookupError(
-            f"{chosen} has no profile {shown!r} (profiles: {', '.join(entry.profiles)})"
-        )
-    result = review(from_topology(entry.topology(shown)))
+    try:
+        topology = entry.topology(shown)
+    except ValueError as error:  # no such profile
+        raise LookupError(str(error)) from None
+    result = review(from_topology(topology))
     return f"""<!doctype html>
 <html lang="en">
 <head>

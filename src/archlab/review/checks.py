@@ -149,10 +149,12 @@ def finding(
     )
 
 
-def run_checks(arch: Architecture, only: Iterable[str] | None = None) -> list[Finding]:
+def run_checks(
+    arch: Architecture, only: Iterable[str] | None = None, context: Context | None = None
+) -> list[Finding]:
     """Every check's findings on ``arch`` (or those of the checks in ``only``), most severe
-    first, then by check and resource."""
-    context = Context(arch)
+    first, then by check and resource; ``context`` is ``arch``'s, when the caller has it."""
+    context = context or Context(arch)
     chosen = CHECKS if only is None else {i: CHECKS[i] for i in only}
     found = [f for entry in chosen.values() for f in entry.rule(context)]
     rank = {"high": 0, "medium": 1, "low": 2}

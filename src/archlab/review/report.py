@@ -8,9 +8,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from archlab.review import graph
 from archlab.review.availability import JourneyAvailability, journey_availability
-from archlab.review.checks import CHECKS, FRAMEWORK, run_checks
+from archlab.review.checks import CHECKS, FRAMEWORK, Context, run_checks
 from archlab.review.model import SEVERITIES, Architecture, Finding, Severity
 from archlab.review.pricing import CostEstimate, Load, monthly_cost
 from archlab.review.waivers import Waived, Waiver, apply_waivers
@@ -45,14 +44,15 @@ def review(
     today: dt.date | None = None,
     load: Load | None = None,
 ) -> Review:
-    found = run_checks(arch)
+    context = Context(arch)  # its journeys serve the checks and the availability alike
+    found = run_checks(arch, context=context)
     active, waived, expired = apply_waivers(arch, found, waivers, today or dt.date.today())
     return Review(
         architecture=arch,
         findings=tuple(active),
         waived=tuple(waived),
         expired=tuple(expired),
-        journeys=tuple(journey_availability(arch, j) for j in graph.journeys(arch)),
+        journeys=tuple(journey_availability(arch, j) for j in context.journeys),
         framework=FRAMEWORK,
         checks=len(CHECKS),
         cost=monthly_cost(arch, load) if load is not None else None,
