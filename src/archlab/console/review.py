@@ -8,6 +8,7 @@ The page is drawn on the server from the same ``review`` the CLI prints, so the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from archlab.console.page import STYLE
@@ -17,7 +18,7 @@ from archlab.review.formats import summary
 from archlab.review.from_topology import from_topology
 from archlab.review.model import Finding
 from archlab.review.report import Review, review
-from archlab.systems import available
+from archlab.systems import System, available
 
 REVIEW_STYLE = """
 nav.systems { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 0 0 16px; }
@@ -85,7 +86,7 @@ def review_page(running: dict[str, str], system: str | None, profile: str | None
 <body>
 <header><h1>archlab review</h1><a href="/">← console</a></header>
 <main>
-{_navigation(running, chosen, shown)}
+{_navigation(systems, running, chosen, shown)}
 <section class="card">
 <h2>{escape(chosen)} <span class="profile">· {escape(shown)} profile</span></h2>
 <p>{escape(summary(result))}, against {escape(FRAMEWORK)}.
@@ -101,9 +102,11 @@ The same review as <code>archlab review {escape(chosen)} --profile {escape(shown
 """
 
 
-def _navigation(running: dict[str, str], chosen: str, shown: str) -> str:
+def _navigation(
+    systems: Mapping[str, System], running: dict[str, str], chosen: str, shown: str
+) -> str:
     groups = []
-    for name, system in available().items():
+    for name, system in systems.items():
         links = []
         for profile in system.profiles:
             current = ' aria-current="page"' if (name, profile) == (chosen, shown) else ""
