@@ -1,5 +1,9 @@
 """The EventBridge pattern cases recorded against the real service (see shared/conformance).
 
+The cases are kept in the repository (``tests/routing/conformance/``, provenance in its README)
+so that a clone anywhere runs them; when the shared folder sits beside the project, a test
+checks that the copy is still the same.
+
 Each case is checked three ways: the pattern alone, the pattern as the only rule of a RuleSet,
 and every valid case loaded together into one RuleSet (so the shared index is exercised).
 """
@@ -15,7 +19,8 @@ import pytest
 from archlab.routing import EventPattern, InvalidEventPattern, RuleSet
 from tests.conftest import REQUIRE_EXTERNALS
 
-CASES_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "eventbridge-patterns"
+CASES_DIR = Path(__file__).resolve().parent / "conformance" / "eventbridge-patterns"
+SHARED_DIR = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "eventbridge-patterns"
 # Recorded patterns can be longer than the default quota of 2,048 characters.
 MAX_LENGTH = 4096
 
@@ -86,3 +91,11 @@ def test_all_cases_in_one_ruleset() -> None:
     for name, _, _ in valid:
         rules.remove(name)
     assert len(rules) == 0
+
+
+@pytest.mark.skipif(not SHARED_DIR.is_dir(), reason=f"no shared cases at {SHARED_DIR} to compare")
+def test_the_copied_cases_are_the_shared_ones() -> None:
+    def contents(directory: Path) -> dict[str, bytes]:
+        return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+    assert contents(CASES_DIR) == contents(SHARED_DIR)
